@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# Werkbank image (API, worker and the one-shot `migrate`; see docker-compose.yml).
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# npm 11 honours package.json "allowScripts" (node:20 ships npm 10, which would run all
+# dependency install scripts).
+ARG NPM_VERSION=11
+RUN npm install -g "npm@${NPM_VERSION}" --no-audit --no-fund
+COPY . .
+# `npm install`, not `npm ci`: the committed lock file may lack other platforms' optional
+# packages (see docs/toolchain notes).
+RUN npm install --no-audit --no-fund \
+ && npx --no -- tsc -b apps/api apps/worker \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=node:node /app /app
+USER node
+EXPOSE 3000
+CMD ["node", "apps/api/dist/main.js"]

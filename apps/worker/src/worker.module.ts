@@ -1,0 +1,73 @@
+import { DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Queue, Worker } from 'bullmq';
+import { DataSource } from 'typeorm';
+import {
+  CLOCK, Clock, DOMAIN_EVENT_CONSUMERS, DOMAIN_EVENTS_QUEUE, DomainEventConsumer, DomainEventDispatcher, KernelModule, OutboxRelay,
+  pruneIdempotencyKeys, redisConnection, WERKBANK_CONFIG, WerkbankConfig,
+} from '@werkbank/kernel';
+import { pruneExpiredTokens, TenancyConsumersModule, TenantStatusNotifier } from '@werkbank/tenancy';
+import { dataSourceOptions } from '@werkbank/database';
+
+export const MAINTENANCE_QUEUE = 'maintenance';
+const DOMAIN_EVENTS_QUEUE_TOKEN = Symbol('DOMAIN_EVENTS_QUEUE');
+
+/** Starts the relay, the domain-event worker and the maintenance schedule; stops them on shutdown. */
+class WorkerRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
+  private workers: Worker[] = [];
+  private queues: Queue[] = [];
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly relay: OutboxRelay,
+    @Inject(DOMAIN_EVENTS_QUEUE_TOKEN) private readonly eventsQueue: Queue,
+    @Inject(DOMAIN_EVENT_CONSUMERS) private readonly consumers: DomainEventConsumer[],
+    @Inject(WERKBANK_CONFIG) private readonly config: WerkbankConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const connection = redisConnection(this.config.redisUrl);
+    const dispatcher = new DomainEventDispatcher(this.dataSource, this.consumers, this.clock);
+    this.workers.push(dispatcher.createWorker(connection));
+    const maintenance = new Queue(MAINTENANCE_QUEUE, { connection });
+    this.queues.push(maintenance);
+    await maintenance.upsertJobScheduler('prune', { every: 3600_000 }, { name: 'prune' });
+    this.workers.push(new Worker(MAINTENANCE_QUEUE, async () => {
+      const now = this.clock.now();
+      await pruneIdempotencyKeys(this.dataSource, now);
+      await pruneExpiredTokens(this.dataSource, now);
+    }, { connection }));
+    this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.onApplicationShutdown();
+    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([...this.queues, this.eventsQueue].map((q) => q.close()));
+  }
+}
+
+@Module({})
+export class WorkerModule {
+  static forRoot(config: WerkbankConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 3 }),
+        KernelModule.forRoot(config, { http: false }),
+        TenancyConsumersModule,
+      ],
+      providers: [
+        { provide: DOMAIN_EVENTS_QUEUE_TOKEN, useFactory: () => new Queue(DOMAIN_EVENTS_QUEUE, { connection: redisConnection(config.redisUrl) }) },
+        {
+          provide: OutboxRelay,
+          inject: [DataSource, DOMAIN_EVENTS_QUEUE_TOKEN, CLOCK],
+          useFactory: (ds: DataSource, queue: Queue, clock: Clock) => new OutboxRelay(ds, queue, clock),
+        },
+        { provide: DOMAIN_EVENT_CONSUMERS, inject: [TenantStatusNotifier], useFactory: (...consumers: DomainEventConsumer[]) => consumers },
+        WorkerRuntime,
+      ],
+    };
+  }
+}

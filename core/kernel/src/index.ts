@@ -1,0 +1,33 @@
+export * from './config/config';
+export * from './time/clock';
+export * from './ids/uuid';
+export * from './problem/problem';
+export * from './problem/problem.filter';
+export * from './http/validation';
+export * from './http/pagination';
+export * from './auth/principal';
+export * from './persistence/transaction';
+export * from './outbox/domain-event';
+export * from './outbox/outbox';
+export * from './outbox/outbox-event.entity';
+export * from './audit/audit';
+export * from './audit/audit-event.entity';
+export * from './idempotency/idempotency-key.entity';
+export * from './idempotency/idempotency.interceptor';
+export * from './observability/request-context';
+export * from './observability/logger';
+export * from './observability/metrics';
+export * from './observability/health.controller';
+export * from './redis/redis';
+export * from './mail/mailer';
+export * from './kernel.module';
+
+import { AuditEventEntity } from './audit/audit-event.entity';
+import { IdempotencyKeyEntity } from './idempotency/idempotency-key.entity';
+import { OutboxEventEntity, ProcessedEventEntity } from './outbox/outbox-event.entity';
+import { KernelInit1763900000000 } from './persistence/migrations/1763900000000-kernel-init';
+
+export const KERNEL_ENTITIES = [OutboxEventEntity, ProcessedEventEntity, AuditEventEntity, IdempotencyKeyEntity];
+export const KERNEL_MIGRATIONS = [KernelInit1763900000000];
+export * from './http/openapi';
+export * from './outbox/event-consumer';

@@ -1,0 +1,80 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, ProblemDocument, ProblemException, problemType } from './problem';
+
+const STATUS_CODES: Record<number, [string, string]> = {
+  400: ['request.bad_request', 'Bad request'],
+  401: ['auth.unauthenticated', 'Unauthorized'],
+  403: ['auth.forbidden', 'Forbidden'],
+  404: ['route.not_found', 'Not found'],
+  405: ['request.method_not_allowed', 'Method not allowed'],
+  406: ['request.not_acceptable', 'Not acceptable'],
+  409: ['request.conflict', 'Conflict'],
+  413: ['request.body_too_large', 'Request body too large'],
+  415: ['request.unsupported_media_type', 'Unsupported media type'],
+  422: ['request.unprocessable', 'Unprocessable request'],
+  429: ['request.rate_limited', 'Too many requests'],
+};
+
+/** Fastify's own errors (body parsing, limits) mapped to stable codes with advice. */
+const FASTIFY_CODES: Record<string, { status: number; code: string; title: string; detail: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'request.malformed_json', title: 'Malformed JSON', detail: 'The request body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'request.malformed_json', title: 'Malformed JSON', detail: 'The request declares JSON but the body is empty.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'request.body_too_large', title: 'Request body too large', detail: 'Send a smaller body; see the route documentation for its limit.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'request.unsupported_media_type', title: 'Unsupported media type', detail: 'Send the body as application/json.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'request.bad_request', title: 'Bad request', detail: 'Content-Length does not match the body.' },
+};
+
+interface ErrorWithCode {
+  code?: string;
+  statusCode?: number;
+  message?: string;
+}
+
+/** Turns any error into an RFC 9457 document. Unknown errors become a 500 without internals. */
+export function toProblem(error: unknown, instance: string, requestId?: string): ProblemDocument {
+  if (error instanceof ProblemException) return error.toProblem(instance, requestId);
+  // Nest wraps Fastify's own errors (body parser, limits) in an HttpException with the original as cause.
+  const inner = error instanceof HttpException && error.cause ? error.cause : error;
+  const fastify = FASTIFY_CODES[(inner as ErrorWithCode)?.code ?? ''];
+  if (fastify) {
+    return { type: problemType(fastify.code), title: fastify.title, status: fastify.status, code: fastify.code, detail: fastify.detail, instance, requestId };
+  }
+  if (inner instanceof SyntaxError) {
+    return { type: problemType('request.malformed_json'), title: 'Malformed JSON', status: 400, code: 'request.malformed_json', detail: 'The request body is not valid JSON.', instance, requestId };
+  }
+  const status = error instanceof HttpException ? error.getStatus() : (error as ErrorWithCode)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const [code, title] = STATUS_CODES[status] ?? [`http.${status}`, 'Client error'];
+    const detail = error instanceof HttpException ? describe(error) : undefined;
+    return { type: problemType(code), title, status, code, ...(detail ? { detail } : {}), instance, requestId };
+  }
+  return { type: problemType('internal.error'), title: 'Internal server error', status: 500, code: 'internal.error', detail: 'Something went wrong on our side; it has been logged. Retry later or contact the operator with the request id.', instance, requestId };
+}
+
+function describe(error: HttpException): string | undefined {
+  const response = error.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  return typeof message === 'string' ? message : undefined;
+}
+
+export function sendProblem(reply: FastifyReply, problem: ProblemDocument): void {
+  void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemFilter');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const request = ctx.getRequest<FastifyRequest>();
+    const reply = ctx.getResponse<FastifyReply>();
+    const problem = toProblem(error, request.url, String(request.id));
+    if (problem.status >= 500) {
+      this.logger.error({ msg: 'unhandled error', requestId: request.id, err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+    }
+    sendProblem(reply, problem);
+  }
+}

@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { CLOCK, Clock, ProblemException, TransactionRunner } from '@werkbank/kernel';
+import { Strategy } from 'passport-http-bearer';
+import type { TenancyPrincipal } from '../application/access';
+import { API_KEY_PREFIX, hasValidApiKeyChecksum, sha256 } from '../domain/secrets';
+import { ApiKeyRepository, TenantRepository, UserRepository } from '../infrastructure/persistence/tenancy.repositories';
+import { TokenService } from './token.service';
+
+const unauthenticated = (code: string, detail: string) => new ProblemException(401, code, 'Unauthorized', detail);
+
+/**
+ * One bearer strategy for both credentials: `wbk_...` is an API key (looked up by hash),
+ * anything else must be an access JWT. Each request reloads the caller's grants, so a
+ * deactivation or a removed membership takes effect at once.
+ */
+@Injectable()
+export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly tokens: TokenService,
+    private readonly users: UserRepository,
+    private readonly apiKeys: ApiKeyRepository,
+    private readonly tenants: TenantRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  async validate(token: string): Promise<TenancyPrincipal> {
+    return token.startsWith(API_KEY_PREFIX) ? this.fromApiKey(token) : this.fromJwt(token);
+  }
+
+  private async fromJwt(token: string): Promise<TenancyPrincipal> {
+    let userId: string;
+    try {
+      userId = this.tokens.verifyAccessToken(token).sub;
+    } catch (error) {
+      const expired = (error as Error).name === 'TokenExpiredError';
+      throw expired
+        ? unauthenticated('auth.token_expired', 'The access token has expired; get a new one with POST /v1/auth/refresh.')
+        : unauthenticated('auth.invalid_token', 'The access token is not valid for this API; log in again.');
+    }
+    const reader = this.tx.reader();
+    const user = await this.users.findById(reader, userId);
+    if (!user || user.status !== 'active') throw unauthenticated('auth.invalid_token', 'This account is not active.');
+    return { kind: 'user', id: user.id, userId: user.id, email: user.email, scopes: ['*'], grants: await this.users.grantsOf(reader, user.id) };
+  }
+
+  private async fromApiKey(key: string): Promise<TenancyPrincipal> {
+    const invalid = unauthenticated('auth.invalid_api_key', 'The API key is unknown, expired or revoked.');
+    if (!hasValidApiKeyChecksum(key)) throw invalid;
+    const reader = this.tx.reader();
+    const row = await this.apiKeys.findByHash(reader, sha256(key));
+    const now = this.clock.now();
+    if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) throw invalid;
+    const tenant = await this.tenants.findById(reader, row.tenantId);
+    if (!tenant) throw invalid;
+    const blocked = await this.tenants.blockedAncestor(reader, tenant.path);
+    if (blocked) {
+      throw new ProblemException(403, 'tenant.suspended', 'Tenant not active', `The tenant of this API key is ${blocked.status}; contact your administrator.`);
+    }
+    await this.apiKeys.touch(reader, row.id, now);
+    return { kind: 'api_key', id: row.id, tenantId: row.tenantId, scopes: row.scopes, grants: [{ tenantId: tenant.id, path: tenant.path, role: null }] };
+  }
+}

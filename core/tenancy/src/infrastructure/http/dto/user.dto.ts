@@ -1,0 +1,118 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsDate, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { PageQueryDto } from '@werkbank/kernel';
+import { ROLES, SCOPE_PATTERN } from '../../../domain/roles';
+
+export class InviteUserDto {
+  @ApiProperty({ example: 'ada@example.org' }) @IsEmail() @MaxLength(254) email!: string;
+  @ApiProperty({ enum: ROLES, example: 'tenant_member', description: 'Role on this tenant, inherited by its sub-tenants' }) @IsIn(ROLES) role!: (typeof ROLES)[number];
+  @ApiPropertyOptional({ example: 'Ada Lovelace' }) @IsOptional() @IsString() @MaxLength(200) displayName?: string;
+}
+
+export class UserDto {
+  @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f61' }) id!: string;
+  @ApiProperty({ example: 'ada@example.org' }) email!: string;
+  @ApiProperty({ nullable: true, example: 'Ada Lovelace' }) displayName!: string | null;
+  @ApiProperty({ enum: ['invited', 'active', 'deactivated'] }) status!: string;
+  @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) createdAt!: string;
+  @ApiProperty({ nullable: true, example: null }) deactivatedAt!: string | null;
+}
+
+export class MembershipDto {
+  @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f62' }) id!: string;
+  @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f61' }) userId!: string;
+  @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f60' }) tenantId!: string;
+  @ApiProperty({ enum: ROLES }) role!: string;
+  @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) createdAt!: string;
+}
+
+export class MembershipWithTenantDto extends MembershipDto {
+  @ApiProperty({ example: 'Fakultät für Informatik' }) tenantName!: string;
+}
+
+export class UserWithMembershipsDto extends UserDto {
+  @ApiProperty({ type: [MembershipWithTenantDto] }) memberships!: MembershipWithTenantDto[];
+}
+
+export class InvitationDto {
+  @ApiProperty({ type: UserDto }) user!: UserDto;
+  @ApiProperty({ type: MembershipDto }) membership!: MembershipDto;
+  @ApiProperty({ nullable: true, description: 'Set when a new account was invited (the token went out by e-mail)', example: '2026-11-30T10:00:00.000Z' }) invitationExpiresAt!: string | null;
+}
+
+export class MemberDto {
+  @ApiProperty({ type: MembershipDto }) membership!: MembershipDto;
+  @ApiProperty({ type: UserDto }) user!: UserDto;
+}
+
+export class MemberPageDto {
+  @ApiProperty({ type: [MemberDto] }) items!: MemberDto[];
+  @ApiProperty({ nullable: true, example: null }) nextCursor!: string | null;
+}
+
+export class CreateApiKeyDto {
+  @ApiProperty({ example: 'CI pipeline' }) @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
+  @ApiProperty({
+    example: ['tenants:read', 'gateway:ollama'],
+    description: '`*` (everything the tenant may do), `tenants:read`, `tenants:write`, `users:read`, `users:write`, `api_keys:read`, `api_keys:write`, `audit:read`, or `gateway:<pluginId>`',
+  })
+  @IsArray() @ArrayNotEmpty() @ArrayMaxSize(50) @IsString({ each: true }) @Matches(SCOPE_PATTERN, { each: true, message: 'each scope must be *, a permission like tenants:read, or gateway:<pluginId>' })
+  scopes!: string[];
+  @ApiPropertyOptional({ example: '2027-01-01T00:00:00Z', description: 'The key stops working at this time' })
+  @IsOptional() @Type(() => Date) @IsDate() expiresAt?: Date;
+}
+
+export class ApiKeyDto {
+  @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f63' }) id!: string;
+  @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f60' }) tenantId!: string;
+  @ApiProperty({ example: 'CI pipeline' }) name!: string;
+  @ApiProperty({ description: 'First characters of the key, to recognise it', example: 'wbk_3kT9aQ1z' }) prefix!: string;
+  @ApiProperty({ example: ['tenants:read'] }) scopes!: string[];
+  @ApiProperty({ nullable: true, example: null }) expiresAt!: string | null;
+  @ApiProperty({ nullable: true, example: '2026-11-23T11:00:00.000Z' }) lastUsedAt!: string | null;
+  @ApiProperty({ nullable: true, example: null }) revokedAt!: string | null;
+  @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) createdAt!: string;
+}
+
+export class CreatedApiKeyDto extends ApiKeyDto {
+  @ApiProperty({ description: 'The secret; shown only once, store it now', example: 'wbk_3kT9aQ1zXb...' }) key!: string;
+}
+
+export class ApiKeyPageDto {
+  @ApiProperty({ type: [ApiKeyDto] }) items!: ApiKeyDto[];
+  @ApiProperty({ nullable: true, example: null }) nextCursor!: string | null;
+}
+
+export class MeDto {
+  @ApiProperty({ enum: ['user', 'api_key'] }) kind!: string;
+  @ApiProperty({ type: UserWithMembershipsDto, nullable: true }) user!: UserWithMembershipsDto | null;
+  @ApiProperty({ type: ApiKeyDto, nullable: true }) apiKey!: ApiKeyDto | null;
+}
+
+class AuditActorDto {
+  @ApiProperty({ enum: ['user', 'api_key', 'system'] }) type!: string;
+  @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f61' }) id!: string;
+}
+class AuditTargetDto {
+  @ApiProperty({ example: 'tenant' }) type!: string;
+  @ApiProperty({ nullable: true, example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f60' }) id!: string | null;
+}
+export class AuditEventDto {
+  @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f64' }) id!: string;
+  @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) occurredAt!: string;
+  @ApiProperty({ type: AuditActorDto }) actor!: AuditActorDto;
+  @ApiProperty({ nullable: true }) tenantId!: string | null;
+  @ApiProperty({ example: 'tenant.suspended' }) action!: string;
+  @ApiProperty({ type: AuditTargetDto }) target!: AuditTargetDto;
+  @ApiProperty({ example: { reason: 'unpaid invoice' } }) data!: Record<string, unknown>;
+  @ApiProperty({ nullable: true, example: 'req-1' }) requestId!: string | null;
+}
+export class AuditEventPageDto {
+  @ApiProperty({ type: [AuditEventDto] }) items!: AuditEventDto[];
+  @ApiProperty({ nullable: true, example: null }) nextCursor!: string | null;
+}
+export class AuditQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Only this tenant' }) @IsOptional() @IsString() @Matches(/^[0-9a-f-]{36}$/i, { message: 'tenantId must be a UUID' }) tenantId?: string;
+  @ApiPropertyOptional({ example: 'tenant.suspended' }) @IsOptional() @IsString() @MaxLength(100) action?: string;
+}

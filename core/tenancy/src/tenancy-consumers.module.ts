@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { TenantStatusNotifier } from './application/consumers/tenant-status-notifier.consumer';
+import { TenantRepository } from './infrastructure/persistence/tenancy.repositories';
+
+/** The tenancy context's event consumers and maintenance, for the worker process. */
+@Module({
+  providers: [TenantRepository, TenantStatusNotifier],
+  exports: [TenantStatusNotifier],
+})
+export class TenancyConsumersModule {}
+
+/** Deletes tokens nobody can use any more: expired or used invitation/reset tokens, dead refresh tokens. */
+export async function pruneExpiredTokens(dataSource: DataSource, now: Date): Promise<void> {
+  const weekAgo = new Date(now.getTime() - 7 * 86400_000);
+  await dataSource.query(`DELETE FROM user_tokens WHERE expires_at < $1 OR used_at < $1`, [weekAgo]);
+  await dataSource.query(`DELETE FROM refresh_tokens WHERE expires_at < $1 OR revoked_at < $1`, [weekAgo]);
+}
