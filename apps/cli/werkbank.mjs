@@ -438,10 +438,13 @@ async function test(jestArgs) {
     }
   }
 
-  step(2, 'type-check and build: npx tsc -b apps/api apps/worker ...');
+  step(2, 'type-check and build: npx tsc -b apps/api apps/worker, then npx tsc -p tsconfig.json (tests too) ...');
   let t = Date.now();
   let code = await run('npx', ['--no', '--', 'tsc', '-b', 'apps/api', 'apps/worker']);
   if (code !== 0) fail(`type-check/build failed (tsc exit code ${code})`, code);
+  // Jest compiles with SWC, which does not type-check: check the tests' types here.
+  code = await run('npx', ['--no', '--', 'tsc', '-p', 'tsconfig.json']);
+  if (code !== 0) fail(`type-check of the whole tree failed (tsc exit code ${code})`, code);
   say(`    done in ${seconds(t)}`);
 
   if (fs.existsSync(path.join(ROOT, 'eslint.config.mjs'))) {

@@ -19,7 +19,7 @@ import { LoginRateLimiter } from './auth/login-rate-limiter';
 import { TokenService } from './auth/token.service';
 import { AuthController, MeController } from './infrastructure/http/auth.controller';
 import { TenantsController } from './infrastructure/http/tenants.controller';
-import { ApiKeysController, AuditController, UsersController } from './infrastructure/http/users.controller';
+import { ApiKeysController, AuditController, MembershipsController, UsersController } from './infrastructure/http/users.controller';
 import { ApiKeyRepository, TenantRepository, TokenRepository, UserRepository } from './infrastructure/persistence/tenancy.repositories';
 
 const COMMAND_HANDLERS = [
@@ -31,7 +31,7 @@ const COMMAND_HANDLERS = [
 /** Operator, resellers, tenants, users, memberships, API keys and authentication. */
 @Module({
   imports: [CqrsModule, PassportModule, JwtModule.register({})],
-  controllers: [AuthController, MeController, TenantsController, UsersController, ApiKeysController, AuditController],
+  controllers: [AuthController, MeController, TenantsController, MembershipsController, UsersController, ApiKeysController, AuditController],
   providers: [
     TenantRepository, UserRepository, TokenRepository, ApiKeyRepository,
     TenantAccess, TokenService, LoginRateLimiter, BearerStrategy,

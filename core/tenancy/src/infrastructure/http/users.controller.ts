@@ -15,10 +15,10 @@ import {
 
 const idPipe = (code: string, what: string) => new ParseUUIDPipe({ exceptionFactory: () => Problems.notFound(code, what) });
 
-@ApiTags('users')
+@ApiTags('memberships')
 @ApiBearerAuth()
 @Controller({ version: '1' })
-export class UsersController {
+export class MembershipsController {
   constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
 
   @Post('tenants/:id/invitations')
@@ -46,6 +46,13 @@ export class UsersController {
   async removeMembership(@CurrentPrincipal() principal: TenancyPrincipal, @Param('id', idPipe('membership.not_found', 'Membership')) id: string): Promise<void> {
     await this.commands.execute(new RemoveMembershipCommand(principal, id));
   }
+}
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller({ version: '1' })
+export class UsersController {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
 
   @Get('users/:id')
   @ApiOperation({ summary: 'Get a user', description: 'A user with a membership in your visible subtree (or yourself), with the memberships you can see.' })
