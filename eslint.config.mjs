@@ -23,6 +23,8 @@ if (!process.env.NX_TASK_TARGET_PROJECT) {
 const TS_FILES = ['**/*.ts', '**/*.mts', '**/*.cts'];
 const ALL_CODE = [...TS_FILES, '**/*.js', '**/*.mjs', '**/*.cjs'];
 const TEST_FILES = ['**/*.spec.ts', '**/*.e2e-spec.ts'];
+/** Test code: specs plus their helpers in __tests__/ (fakes, fixtures); never part of a build. */
+const TEST_CODE = [...TEST_FILES, '**/__tests__/**'];
 
 /** Who may import whom. Every project carries exactly one `type:*` tag (see project.json). */
 const depConstraints = [
@@ -35,14 +37,29 @@ const depConstraints = [
   // A context uses kernel, SDK and other contexts (through their public index only,
   // see no-restricted-imports below).
   { sourceTag: 'type:context', onlyDependOnLibsWithTags: ['type:kernel', 'type:sdk', 'type:context'] },
-  // The composition library lists every context's entities and migrations for the processes.
-  { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:kernel', 'type:context'] },
+  // core/platform composes the contexts into the api and worker processes (and the testkit's test environment).
+  { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:kernel', 'type:sdk', 'type:context'] },
   // The plugin testkit (contract suite) drives the core the way the host does.
-  { sourceTag: 'type:testkit', onlyDependOnLibsWithTags: ['type:sdk', 'type:kernel', 'type:context'] },
+  { sourceTag: 'type:testkit', onlyDependOnLibsWithTags: ['type:sdk', 'type:kernel', 'type:context', 'type:composition'] },
   // Apps wire everything together but never a plugin: the plugin host discovers plugins at
   // runtime. (Nx forbids importing an app from anywhere anyway: "Imports of apps are forbidden".)
   { sourceTag: 'type:app', notDependOnLibsWithTags: ['type:plugin'] },
+  // The devkit's generators write files; its tests compare with the SDK (e.g. the id pattern).
+  { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:sdk'] },
 ];
+
+/** In test code a plugin may also use the testkit (contract suite, upstream stub); its production code may not. */
+const testDepConstraints = depConstraints.map((constraint) =>
+  constraint.sourceTag === 'type:plugin'
+    ? { ...constraint, onlyDependOnLibsWithTags: [...constraint.onlyDependOnLibsWithTags, 'type:testkit'] }
+    : constraint,
+);
+const boundaryOptions = (constraints) => ({
+  // Jest/ESLint config files and test/ are not inside a project; nothing to allow.
+  allow: [],
+  enforceBuildableLibDependency: false,
+  depConstraints: constraints,
+});
 
 export default defineConfig(
   globalIgnores(
@@ -95,15 +112,7 @@ export default defineConfig(
     files: ALL_CODE,
     plugins: { '@nx': nxEslintPlugin },
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          // Jest/ESLint config files and test/ are not inside a project; nothing to allow.
-          allow: [],
-          enforceBuildableLibDependency: false,
-          depConstraints,
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', boundaryOptions(depConstraints)],
       // Another project is reached only through its package name, i.e. its public index.
       // (enforce-module-boundaries already rejects relative/absolute paths into another
       // project, but not `@werkbank/tenancy/src/...`, which resolves through the npm
@@ -120,6 +129,15 @@ export default defineConfig(
           ],
         },
       ],
+    },
+  },
+
+  // Test code (after the block above, so it wins for these files): plugins may use the testkit.
+  {
+    name: 'werkbank/module-boundaries-test-code',
+    files: TEST_CODE,
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', boundaryOptions(testDepConstraints)],
     },
   },
 

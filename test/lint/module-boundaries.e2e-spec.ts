@@ -24,6 +24,10 @@ const TENANCY = 'core/tenancy/src/virtual.ts';
 const API = 'apps/api/src/virtual.ts';
 const WORKER = 'apps/worker/src/virtual.ts';
 const CLI = 'apps/cli/virtual.mjs';
+const PLUGIN_SPEC = 'test/fixtures/lint-fixture-plugin/src/virtual.spec.ts';
+const PLUGIN_TEST_HELPER = 'test/fixtures/lint-fixture-plugin/src/__tests__/virtual-fake.ts';
+const TESTKIT = 'core/plugin-testkit/src/virtual.ts';
+const DEVKIT = 'core/devkit/src/virtual.spec.ts';
 
 interface Case {
   name: string;
@@ -52,6 +56,17 @@ const cases: Case[] = [
   { name: 'plugin -> api', filePath: PLUGIN, code: use('@werkbank/api'), rule: BOUNDARIES, message: 'Imports of apps are forbidden' },
   { name: 'plugin -> plugin-sdk', filePath: PLUGIN, code: use('@werkbank/plugin-sdk') },
   { name: 'plugin -> npm package', filePath: PLUGIN, code: use('yaml') },
+  // a plugin's tests (specs and __tests__/ helpers) may also use the testkit; its code may not
+  { name: 'plugin -> plugin-testkit', filePath: PLUGIN, code: use('@werkbank/plugin-testkit'), rule: BOUNDARIES, message: 'tagged with "type:plugin" can only depend on libs tagged with "type:sdk"' },
+  { name: 'plugin spec -> plugin-testkit', filePath: PLUGIN_SPEC, code: use('@werkbank/plugin-testkit') },
+  { name: 'plugin __tests__ helper -> plugin-testkit', filePath: PLUGIN_TEST_HELPER, code: use('@werkbank/plugin-testkit') },
+  { name: 'plugin spec -> tenancy', filePath: PLUGIN_SPEC, code: use('@werkbank/tenancy'), rule: BOUNDARIES, message: 'tagged with "type:plugin" can only depend on libs tagged with "type:sdk", "type:testkit"' },
+  // the testkit drives plugins through the SDK, never a plugin package
+  { name: 'plugin-testkit -> plugin', filePath: TESTKIT, code: use('@werkbank/plugin-lint-fixture'), rule: BOUNDARIES, message: 'tagged with "type:testkit" can only depend on libs tagged with "type:sdk", "type:kernel", "type:context"' },
+  { name: 'plugin-testkit -> plugin-sdk', filePath: TESTKIT, code: use('@werkbank/plugin-sdk') },
+  // the devkit (generators): the SDK at most
+  { name: 'devkit -> tenancy', filePath: DEVKIT, code: use('@werkbank/tenancy'), rule: BOUNDARIES, message: 'tagged with "type:tooling" can only depend on libs tagged with "type:sdk"' },
+  { name: 'devkit -> plugin-sdk', filePath: DEVKIT, code: use('@werkbank/plugin-sdk') },
   // the SDK: nothing of ours
   { name: 'plugin-sdk -> kernel', filePath: SDK, code: use('@werkbank/kernel'), rule: BOUNDARIES, message: orCycle('plugin-sdk', 'kernel', 'tagged with "type:sdk" cannot depend on any libs with tags') },
   // the kernel: the SDK only

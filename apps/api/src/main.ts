@@ -2,8 +2,7 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig, SystemClock } from '@werkbank/kernel';
 import { bootstrapOperator } from '@werkbank/tenancy';
 import { DataSource } from 'typeorm';
-import { createApp } from './app.factory';
-import { dataSourceOptions, runMigrations } from '@werkbank/database';
+import { createApp, dataSourceOptions, runMigrations } from '@werkbank/platform';
 
 process.env.WERKBANK_PROCESS ??= 'api';
 

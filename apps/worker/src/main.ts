@@ -4,7 +4,7 @@ import { ConfigError, createRootLogger, loadConfig, PinoNestLogger, REDIS } from
 import { createServer } from 'node:http';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { WorkerModule } from './worker.module';
+import { WorkerModule } from '@werkbank/platform';
 
 process.env.WERKBANK_PROCESS ??= 'worker';
 

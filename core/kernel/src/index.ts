@@ -31,3 +31,5 @@ export const KERNEL_ENTITIES = [OutboxEventEntity, ProcessedEventEntity, AuditEv
 export const KERNEL_MIGRATIONS = [KernelInit1763900000000];
 export * from './http/openapi';
 export * from './outbox/event-consumer';
+export * from './crypto/secret-box';
+export * from './http/json-depth';

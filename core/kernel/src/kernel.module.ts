@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
 import { AuditWriter } from './audit/audit';
+import { SECRET_BOX, SecretBox } from './crypto/secret-box';
 import { WERKBANK_CONFIG, WerkbankConfig } from './config/config';
 import { createMailer, MAILER } from './mail/mailer';
 import { HealthController } from './observability/health.controller';
@@ -26,6 +27,7 @@ export class KernelModule {
         useFactory: () => createRedis(config.redisUrl),
       },
       { provide: MAILER, useFactory: () => createMailer(config) },
+      { provide: SECRET_BOX, useFactory: () => new SecretBox(config.encryptionKey, config.previousEncryptionKeys) },
       TransactionRunner,
       OutboxWriter,
       AuditWriter,
@@ -39,7 +41,7 @@ export class KernelModule {
       module: KernelModule,
       controllers: options.http === false ? [] : [HealthController, MetricsController],
       providers: [...providers, RedisShutdown],
-      exports: [WERKBANK_CONFIG, CLOCK, REDIS, MAILER, TransactionRunner, OutboxWriter, AuditWriter, MetricsService],
+      exports: [WERKBANK_CONFIG, CLOCK, REDIS, MAILER, SECRET_BOX, TransactionRunner, OutboxWriter, AuditWriter, MetricsService],
     };
   }
 }

@@ -1,1 +1,9 @@
-export const SDK_VERSION = '0.1.0';
+export * from './version';
+export * from './errors';
+export * from './manifest';
+export * from './context';
+export * from './provisioning';
+export * from './usage';
+export * from './gateway';
+export * from './health';
+export * from './plugin';

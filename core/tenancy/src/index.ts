@@ -11,3 +11,7 @@ export { TENANCY_ENTITIES };
 export const TENANCY_MIGRATIONS = [TenancyInit1763900000100];
 export * from './tenancy-consumers.module';
 export { TenantStatusNotifier } from './application/consumers/tenant-status-notifier.consumer';
+export { TenantDirectory, tenantSlug } from './application/tenant-directory';
+export type { TenantSummary } from './application/tenant-directory';
+export { CurrentPrincipal } from './auth/auth.guard';
+export type { Permission } from './domain/roles';

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TenantStatusNotifier } from './application/consumers/tenant-status-notifier.consumer';
 import { TenantRepository } from './infrastructure/persistence/tenancy.repositories';
+import { TenantAccess } from './application/tenant-access';
+import { TenantDirectory } from './application/tenant-directory';
 
 /** The tenancy context's event consumers and maintenance, for the worker process. */
 @Module({
@@ -9,6 +11,13 @@ import { TenantRepository } from './infrastructure/persistence/tenancy.repositor
   exports: [TenantStatusNotifier],
 })
 export class TenancyConsumersModule {}
+
+/** The tenancy read side other contexts use (TenantDirectory), for the api and worker processes. */
+@Module({
+  providers: [TenantRepository, TenantAccess, TenantDirectory],
+  exports: [TenantDirectory],
+})
+export class TenantDirectoryModule {}
 
 /** Deletes tokens nobody can use any more: expired or used invitation/reset tokens, dead refresh tokens. */
 export async function pruneExpiredTokens(dataSource: DataSource, now: Date): Promise<void> {

@@ -6,6 +6,7 @@ const base = {
   DATABASE_URL: 'postgres://u:p@localhost:5432/werkbank',
   REDIS_URL: 'redis://localhost:6379',
   JWT_SECRET: 'x'.repeat(32),
+  WERKBANK_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
 
 describe('loadConfig', () => {
@@ -23,7 +24,7 @@ describe('loadConfig', () => {
   it('reports every bad variable at once, each with what to do', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', JWT_SECRET: 'short', REDIS_URL: 'http://x', SMTP_URL: 'nonsense', LOG_LEVEL: 'loud' });
+      loadConfig({ WERKBANK_ENCRYPTION_KEY: 'c2hvcnQ=', PORT: 'eighty', JWT_SECRET: 'short', REDIS_URL: 'http://x', SMTP_URL: 'nonsense', LOG_LEVEL: 'loud' });
     } catch (e) {
       error = e;
     }
@@ -35,6 +36,7 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/REDIS_URL must use redis: or rediss:/);
     expect(problems).toMatch(/SMTP_URL is not a valid URL/);
     expect(problems).toMatch(/LOG_LEVEL must be one of/);
+    expect(problems).toMatch(/WERKBANK_ENCRYPTION_KEY must be the base64 encoding of 32 bytes/);
   });
 
   it('refuses a short WERKBANK_ADMIN_PASSWORD', () => {

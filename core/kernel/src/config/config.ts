@@ -4,6 +4,8 @@ export interface WerkbankConfig {
   port: number;
   databaseUrl: string;
   redisUrl: string;
+  /** prefix of every Redis key Werkbank writes (queues, rate limits), so deployments can share a Redis */
+  redisPrefix: string;
   jwtSecret: string;
   jwtIssuer: string;
   jwtAudience: string;
@@ -12,7 +14,9 @@ export interface WerkbankConfig {
   metricsToken?: string;
   smtpUrl?: string;
   /** 32-byte key for credentials encrypted at rest (AES-256-GCM) */
-  encryptionKey?: Buffer;
+  encryptionKey: Buffer;
+  /** older keys, still accepted for decryption after a rotation */
+  previousEncryptionKeys: Buffer[];
   mailFrom: string;
   publicUrl: string;
   adminEmail: string;
@@ -38,8 +42,8 @@ export const CONFIG_VARIABLES = [
   'NODE_ENV', 'PORT', 'DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE',
   'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'METRICS_TOKEN', 'SMTP_URL', 'MAIL_FROM', 'PUBLIC_URL',
   'WERKBANK_ADMIN_EMAIL', 'WERKBANK_ADMIN_PASSWORD', 'WERKBANK_OPERATOR_NAME', 'LOG_LEVEL',
-  'BODY_LIMIT', 'LOGIN_MAX_ATTEMPTS_PER_ACCOUNT', 'LOGIN_MAX_ATTEMPTS_PER_IP', 'LOGIN_WINDOW', 'WERKBANK_ENCRYPTION_KEY',
-  'HOST', 'TRUST_PROXY', 'WERKBANK_WORKER_HEALTH_PORT',
+  'BODY_LIMIT', 'LOGIN_MAX_ATTEMPTS_PER_ACCOUNT', 'LOGIN_MAX_ATTEMPTS_PER_IP', 'LOGIN_WINDOW', 'WERKBANK_ENCRYPTION_KEY', 'WERKBANK_ENCRYPTION_KEYS_PREVIOUS',
+  'HOST', 'TRUST_PROXY', 'WERKBANK_WORKER_HEALTH_PORT', 'REDIS_PREFIX',
 ] as const;
 
 type Env = Record<string, string | undefined>;
@@ -98,6 +102,7 @@ export function loadConfig(env: Env = process.env): WerkbankConfig {
   url('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
   const jwtSecret = required('JWT_SECRET', 'at least 32 random characters, e.g. `openssl rand -base64 48`');
   if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters long');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(str('REDIS_PREFIX', 'werkbank')!)) problems.push('REDIS_PREFIX may contain letters, digits, `_`, `.` and `-` (at most 64)');
   const smtpUrl = str('SMTP_URL');
   url('SMTP_URL', smtpUrl, ['smtp:', 'smtps:']);
   const port = int('PORT', 3000, 1, 65535);
@@ -114,18 +119,18 @@ export function loadConfig(env: Env = process.env): WerkbankConfig {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`);
   }
 
-  const rawKey = str('WERKBANK_ENCRYPTION_KEY');
-  let encryptionKey: Buffer | undefined;
-  if (rawKey !== undefined) {
-    encryptionKey = Buffer.from(rawKey, 'base64');
-    if (encryptionKey.length !== 32) problems.push('WERKBANK_ENCRYPTION_KEY must be the base64 encoding of 32 bytes, e.g. `openssl rand -base64 32`');
-  }
+  const rawKey = required('WERKBANK_ENCRYPTION_KEY', 'the base64 encoding of 32 random bytes, e.g. `openssl rand -base64 32` (npm start generates one for you)');
+  const encryptionKey = Buffer.from(rawKey, 'base64');
+  if (rawKey && encryptionKey.length !== 32) problems.push('WERKBANK_ENCRYPTION_KEY must be the base64 encoding of 32 bytes, e.g. `openssl rand -base64 32`');
+  const previousEncryptionKeys = (str('WERKBANK_ENCRYPTION_KEYS_PREVIOUS') ?? '').split(',').map((k) => k.trim()).filter(Boolean).map((k) => Buffer.from(k, 'base64'));
+  if (previousEncryptionKeys.some((k) => k.length !== 32)) problems.push('WERKBANK_ENCRYPTION_KEYS_PREVIOUS must be comma-separated base64 encodings of 32 bytes each');
 
   const config: WerkbankConfig = {
     nodeEnv: nodeEnv as WerkbankConfig['nodeEnv'],
     port,
     databaseUrl,
     redisUrl,
+    redisPrefix: str('REDIS_PREFIX', 'werkbank')!,
     jwtSecret,
     jwtIssuer: str('JWT_ISSUER', 'werkbank')!,
     jwtAudience: str('JWT_AUDIENCE', 'werkbank-api')!,
@@ -134,6 +139,7 @@ export function loadConfig(env: Env = process.env): WerkbankConfig {
     metricsToken: str('METRICS_TOKEN'),
     smtpUrl,
     encryptionKey,
+    previousEncryptionKeys,
     mailFrom: str('MAIL_FROM', 'Werkbank <no-reply@werkbank.local>')!,
     publicUrl,
     adminEmail,

@@ -7,6 +7,7 @@ import { from, lastValueFrom, Observable } from 'rxjs';
 import { Principal } from '../auth/principal';
 import { ProblemException } from '../problem/problem';
 import { Clock, CLOCK } from '../time/clock';
+import { SECRET_BOX, SecretBox } from '../crypto/secret-box';
 
 /** Keys are honoured for at least this long; the worker prunes older ones. */
 export const IDEMPOTENCY_RETENTION_HOURS = 48;
@@ -35,6 +36,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(SECRET_BOX) private readonly secrets: SecretBox,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -69,7 +71,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
       await this.dataSource.query(
         `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
-        [scope, key, status, JSON.stringify(body ?? null)],
+        // Sealed: a first response may carry a secret shown once (an API key), which must not sit in clear text.
+        [scope, key, status, JSON.stringify({ sealed: this.secrets.seal(JSON.stringify(body ?? null), `${scope}\n${key}`) })],
       );
       return body;
     } catch (error) {
@@ -92,7 +95,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!row) return this.begin(scope, key, hash, method, path);
     if (row.request_hash !== hash) return { kind: 'conflict' };
     if (row.response_status === null) return { kind: 'in_progress' };
-    return { kind: 'replay', status: row.response_status, body: row.response_body };
+    const sealed = (row.response_body as { sealed?: string } | null)?.sealed;
+    return { kind: 'replay', status: row.response_status, body: sealed ? JSON.parse(this.secrets.open(sealed, `${scope}\n${key}`)) : null };
   }
 }
 

@@ -8,14 +8,20 @@ export const REDACTED_PATHS = [
   'password', '*.password', 'token', '*.token', 'refreshToken', '*.refreshToken', 'accessToken', '*.accessToken', 'key', '*.key', 'secret', '*.secret',
 ];
 
-export function createRootLogger(level: string): Logger {
-  return pino({
+/** Where log lines go: stdout by default; tests capture them to scan for leaked secrets. */
+export interface LogDestination {
+  write(line: string): void;
+}
+
+export function createRootLogger(level: string, destination?: LogDestination): Logger {
+  const options = {
     level,
     base: { service: process.env.WERKBANK_PROCESS ?? 'werkbank' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's logger interface on pino: one JSON line per entry, with the request id when there is one. */

@@ -30,6 +30,11 @@ export function redisConnection(url: string): { host: string; port: number; user
   };
 }
 
+/** Connection and key prefix for every BullMQ queue and worker of Werkbank. */
+export function bullmqOptions(config: { redisUrl: string; redisPrefix: string }): { connection: ReturnType<typeof redisConnection>; prefix: string } {
+  return { connection: redisConnection(config.redisUrl), prefix: `${config.redisPrefix}:bull` };
+}
+
 /**
  * Moves committed outbox rows to the BullMQ queue. The job id is the event id, so a row
  * relayed twice (crash between add and commit) is still one job.
@@ -109,7 +114,7 @@ export class DomainEventDispatcher {
     }
   }
 
-  createWorker(connection: ReturnType<typeof redisConnection>, concurrency = 4): Worker {
-    return new Worker(DOMAIN_EVENTS_QUEUE, (job: Job<PublishedEvent>) => this.dispatch(job.data), { connection, concurrency });
+  createWorker(options: { connection: ReturnType<typeof redisConnection>; prefix?: string }, concurrency = 4): Worker {
+    return new Worker(DOMAIN_EVENTS_QUEUE, (job: Job<PublishedEvent>) => this.dispatch(job.data), { ...options, concurrency });
   }
 }

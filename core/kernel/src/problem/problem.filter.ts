@@ -40,6 +40,14 @@ export function toProblem(error: unknown, instance: string, requestId?: string):
   if (fastify) {
     return { type: problemType(fastify.code), title: fastify.title, status: fastify.status, code: fastify.code, detail: fastify.detail, instance, requestId };
   }
+  // PostgreSQL refusing a value the validators let through (NUL bytes, malformed text, a lost race on a unique key).
+  const pgCode = (inner as { driverError?: { code?: string } })?.driverError?.code;
+  if (pgCode === '22021' || pgCode === '22P05' || pgCode === '22P02' || pgCode === '22001') {
+    return { type: problemType('request.invalid_value'), title: 'Invalid value', status: 400, code: 'request.invalid_value', detail: 'A value contains characters or a format that cannot be stored (e.g. a NUL byte). Remove them and retry.', instance, requestId };
+  }
+  if (pgCode === '23505') {
+    return { type: problemType('request.conflict'), title: 'Conflict', status: 409, code: 'request.conflict', detail: 'A concurrent request created the same thing; reload and retry.', instance, requestId };
+  }
   if (inner instanceof SyntaxError) {
     return { type: problemType('request.malformed_json'), title: 'Malformed JSON', status: 400, code: 'request.malformed_json', detail: 'The request body is not valid JSON.', instance, requestId };
   }

@@ -29,6 +29,13 @@ describe('toProblem', () => {
     expect(JSON.stringify(doc)).not.toContain('hunter2');
   });
 
+  it('answers 400 for values PostgreSQL cannot store and 409 for a lost unique race, not 500', () => {
+    const nul = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { driverError: { code: '22021' } });
+    expect(toProblem(nul, '/x')).toMatchObject({ status: 400, code: 'request.invalid_value' });
+    const dup = Object.assign(new Error('duplicate key value violates unique constraint'), { driverError: { code: '23505' } });
+    expect(toProblem(dup, '/x')).toMatchObject({ status: 409, code: 'request.conflict' });
+  });
+
   it('uses the status of a custom problem', () => {
     expect(toProblem(new ProblemException(409, 'tenant.invalid_transition', 'No', 'Nope'), '/x')).toMatchObject({ status: 409, code: 'tenant.invalid_transition' });
   });

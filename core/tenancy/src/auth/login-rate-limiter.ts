@@ -15,11 +15,11 @@ export class LoginRateLimiter {
   ) {}
 
   private accountKey(email: string): string {
-    return `werkbank:login:account:${sha256(email.toLowerCase())}`;
+    return `${this.config.redisPrefix}:login:account:${sha256(email.toLowerCase())}`;
   }
 
   private ipKey(ip: string): string {
-    return `werkbank:login:ip:${ip}`;
+    return `${this.config.redisPrefix}:login:ip:${ip}`;
   }
 
   /** Counts this attempt against the IP and refuses when either limit is exhausted. */

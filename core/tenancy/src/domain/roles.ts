@@ -5,6 +5,7 @@ export type Role = (typeof ROLES)[number];
 /** Permissions, also the API-key scopes (`*` grants all of them). */
 export const PERMISSIONS = [
   'tenants:read', 'tenants:write', 'users:read', 'users:write', 'api_keys:read', 'api_keys:write', 'audit:read',
+  'services:read', 'services:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -14,8 +15,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   operator_admin: ADMIN,
   reseller_admin: ADMIN,
   tenant_admin: ADMIN,
-  tenant_member: ['tenants:read'],
-  billing_viewer: ['tenants:read'],
+  tenant_member: ['tenants:read', 'services:read'],
+  billing_viewer: ['tenants:read', 'services:read'],
 };
 
 /** Higher rank may grant lower or equal ranks. */
@@ -28,7 +29,7 @@ export function roleAllows(role: Role, permission: Permission): boolean {
 }
 
 /** API-key scopes: the permissions above, `*`, and `gateway:<pluginId>` for the metering gateway. */
-export const SCOPE_PATTERN = /^(\*|tenants:read|tenants:write|users:read|users:write|api_keys:read|api_keys:write|audit:read|gateway:[a-z0-9][a-z0-9-]*)$/;
+export const SCOPE_PATTERN = new RegExp(`^(\\*|${PERMISSIONS.join('|')}|gateway:[a-z0-9][a-z0-9-]*)$`);
 
 export function scopesAllow(scopes: readonly string[], permission: Permission): boolean {
   return scopes.includes('*') || scopes.includes(permission);

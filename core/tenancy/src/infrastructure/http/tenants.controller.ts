@@ -57,7 +57,7 @@ export class TenantsController {
 
   @Post(':id/suspend')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Suspend a tenant', description: 'Marks the tenant suspended with reason and time; its subtree can no longer change and its API keys are refused (403 tenant.suspended). Done by an administrator above the tenant.' })
+  @ApiOperation({ summary: 'Suspend a tenant', description: 'Marks the tenant suspended with reason and time: its subtree gets no new sub-tenants, members or API keys, its API keys are refused (403 tenant.suspended), and its services are suspended. Its master data can still be corrected. Done by an administrator above the tenant.' })
   @ApiOkResponse({ type: TenantDto })
   @ApiProblems([400, 401, 403, 404, 409], { 409: 'tenant.invalid_transition' })
   suspend(@CurrentPrincipal() principal: TenancyPrincipal, @Param('id', TenantIdPipe) id: string, @Body() body: StatusChangeDto): Promise<TenantDto> {

@@ -18,8 +18,8 @@ export class AddressDto {
 export const TIME_ZONE_LIST = [...TIME_ZONES];
 
 export class CreateTenantDto {
-  @ApiProperty({ description: 'Display name', example: 'Fakultät für Informatik' }) @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
-  @ApiProperty({ description: 'Legal name as on invoices', example: 'Technische Universität Beispielstadt' }) @IsString() @IsNotEmpty() @MaxLength(300) legalName!: string;
+  @ApiProperty({ description: 'Display name', example: 'Fakultät für Informatik' }) @IsString() @Matches(/\S/, { message: 'name must not be blank' }) @MaxLength(200) name!: string;
+  @ApiProperty({ description: 'Legal name as on invoices', example: 'Technische Universität Beispielstadt' }) @IsString() @Matches(/\S/, { message: 'legalName must not be blank' }) @MaxLength(300) legalName!: string;
   @ApiProperty({ description: 'ISO 3166-1 alpha-2 country code', example: 'DE' }) @IsISO31661Alpha2() country!: string;
   @ApiProperty({ description: 'ISO 4217 currency code for invoices', example: 'EUR' }) @IsISO4217CurrencyCode() currency!: string;
   @ApiProperty({ description: 'Where invoices go', example: 'rechnungen@tu-beispiel.de' }) @IsEmail() @MaxLength(254) billingEmail!: string;
@@ -50,7 +50,7 @@ export class ListTenantsQueryDto extends PageQueryDto {
 
 export class TenantDto {
   @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f60' }) id!: string;
-  @ApiProperty({ nullable: true, example: '0193a1f2-0000-7d2a-9b4e-2f1c3d4e5f60' }) parentId!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '0193a1f2-0000-7d2a-9b4e-2f1c3d4e5f60' }) parentId!: string | null;
   @ApiProperty({ enum: ['operator', 'reseller', 'organization'] }) kind!: string;
   @ApiProperty({ example: 'Fakultät für Informatik' }) name!: string;
   @ApiProperty({ example: 'Technische Universität Beispielstadt' }) legalName!: string;
@@ -58,18 +58,18 @@ export class TenantDto {
   @ApiProperty({ example: 'EUR' }) currency!: string;
   @ApiProperty({ example: 'rechnungen@tu-beispiel.de' }) billingEmail!: string;
   @ApiProperty({ type: AddressDto, nullable: true }) address!: AddressDto | null;
-  @ApiProperty({ nullable: true, example: 'DE123456789' }) vatId!: string | null;
-  @ApiProperty({ nullable: true, example: '04011000-12345-67' }) buyerReference!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'DE123456789' }) vatId!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '04011000-12345-67' }) buyerReference!: string | null;
   @ApiProperty({ example: 'Europe/Berlin' }) timeZone!: string;
   @ApiProperty({ enum: ['active', 'suspended', 'closed'] }) status!: string;
-  @ApiProperty({ nullable: true, example: null }) suspendedAt!: string | null;
-  @ApiProperty({ nullable: true, example: null }) suspensionReason!: string | null;
-  @ApiProperty({ nullable: true, example: null }) closedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) suspendedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) suspensionReason!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) closedAt!: string | null;
   @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) createdAt!: string;
   @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) updatedAt!: string;
 }
 
 export class TenantPageDto {
   @ApiProperty({ type: [TenantDto] }) items!: TenantDto[];
-  @ApiProperty({ nullable: true, description: 'Pass as `cursor` for the next page; null on the last page', example: null }) nextCursor!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page', example: null }) nextCursor!: string | null;
 }

@@ -13,10 +13,10 @@ export class InviteUserDto {
 export class UserDto {
   @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f61' }) id!: string;
   @ApiProperty({ example: 'ada@example.org' }) email!: string;
-  @ApiProperty({ nullable: true, example: 'Ada Lovelace' }) displayName!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'Ada Lovelace' }) displayName!: string | null;
   @ApiProperty({ enum: ['invited', 'active', 'deactivated'] }) status!: string;
   @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) createdAt!: string;
-  @ApiProperty({ nullable: true, example: null }) deactivatedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) deactivatedAt!: string | null;
 }
 
 export class MembershipDto {
@@ -38,7 +38,7 @@ export class UserWithMembershipsDto extends UserDto {
 export class InvitationDto {
   @ApiProperty({ type: UserDto }) user!: UserDto;
   @ApiProperty({ type: MembershipDto }) membership!: MembershipDto;
-  @ApiProperty({ nullable: true, description: 'Set when a new account was invited (the token went out by e-mail)', example: '2026-11-30T10:00:00.000Z' }) invitationExpiresAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Set when a new account was invited (the token went out by e-mail)', example: '2026-11-30T10:00:00.000Z' }) invitationExpiresAt!: string | null;
 }
 
 export class MemberDto {
@@ -48,14 +48,14 @@ export class MemberDto {
 
 export class MemberPageDto {
   @ApiProperty({ type: [MemberDto] }) items!: MemberDto[];
-  @ApiProperty({ nullable: true, example: null }) nextCursor!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) nextCursor!: string | null;
 }
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'CI pipeline' }) @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
   @ApiProperty({
     example: ['tenants:read', 'gateway:ollama'],
-    description: '`*` (everything the tenant may do), `tenants:read`, `tenants:write`, `users:read`, `users:write`, `api_keys:read`, `api_keys:write`, `audit:read`, or `gateway:<pluginId>`',
+    description: '`*` (everything the tenant may do), `tenants:read`, `tenants:write`, `users:read`, `users:write`, `api_keys:read`, `api_keys:write`, `audit:read`, `services:read`, `services:write`, or `gateway:<pluginId>`',
   })
   @IsArray() @ArrayNotEmpty() @ArrayMaxSize(50) @IsString({ each: true }) @Matches(SCOPE_PATTERN, { each: true, message: 'each scope must be *, a permission like tenants:read, or gateway:<pluginId>' })
   scopes!: string[];
@@ -69,9 +69,9 @@ export class ApiKeyDto {
   @ApiProperty({ example: 'CI pipeline' }) name!: string;
   @ApiProperty({ description: 'First characters of the key, to recognise it', example: 'wbk_3kT9aQ1z' }) prefix!: string;
   @ApiProperty({ example: ['tenants:read'] }) scopes!: string[];
-  @ApiProperty({ nullable: true, example: null }) expiresAt!: string | null;
-  @ApiProperty({ nullable: true, example: '2026-11-23T11:00:00.000Z' }) lastUsedAt!: string | null;
-  @ApiProperty({ nullable: true, example: null }) revokedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) expiresAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '2026-11-23T11:00:00.000Z' }) lastUsedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) revokedAt!: string | null;
   @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) createdAt!: string;
 }
 
@@ -81,7 +81,7 @@ export class CreatedApiKeyDto extends ApiKeyDto {
 
 export class ApiKeyPageDto {
   @ApiProperty({ type: [ApiKeyDto] }) items!: ApiKeyDto[];
-  @ApiProperty({ nullable: true, example: null }) nextCursor!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) nextCursor!: string | null;
 }
 
 export class MeDto {
@@ -96,23 +96,23 @@ class AuditActorDto {
 }
 class AuditTargetDto {
   @ApiProperty({ example: 'tenant' }) type!: string;
-  @ApiProperty({ nullable: true, example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f60' }) id!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f60' }) id!: string | null;
 }
 export class AuditEventDto {
   @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f64' }) id!: string;
   @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) occurredAt!: string;
   @ApiProperty({ type: AuditActorDto }) actor!: AuditActorDto;
-  @ApiProperty({ nullable: true }) tenantId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) tenantId!: string | null;
   @ApiProperty({ example: 'tenant.suspended' }) action!: string;
   @ApiProperty({ type: AuditTargetDto }) target!: AuditTargetDto;
   @ApiProperty({ example: { reason: 'unpaid invoice' } }) data!: Record<string, unknown>;
-  @ApiProperty({ nullable: true, example: 'req-1' }) requestId!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'req-1' }) requestId!: string | null;
 }
 export class AuditEventPageDto {
   @ApiProperty({ type: [AuditEventDto] }) items!: AuditEventDto[];
-  @ApiProperty({ nullable: true, example: null }) nextCursor!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) nextCursor!: string | null;
 }
 export class AuditQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Only this tenant' }) @IsOptional() @IsString() @Matches(/^[0-9a-f-]{36}$/i, { message: 'tenantId must be a UUID' }) tenantId?: string;
+  @ApiPropertyOptional({ description: 'Only this tenant and its sub-tenants' }) @IsOptional() @IsString() @Matches(/^[0-9a-f-]{36}$/i, { message: 'tenantId must be a UUID' }) tenantId?: string;
   @ApiPropertyOptional({ example: 'tenant.suspended' }) @IsOptional() @IsString() @MaxLength(100) action?: string;
 }

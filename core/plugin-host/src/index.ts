@@ -1,0 +1,16 @@
+export * from './plugin-host.module';
+export { PluginRegistry, PLUGIN_REGISTRY_SETTINGS, PLUGIN_LOAD_RESULT } from './application/plugin-registry';
+export type { PluginRegistrySettings } from './application/plugin-registry';
+export { loadPlugins } from './application/plugin-loader';
+export type { LoadPluginsInput, PluginLoadResult } from './application/plugin-loader';
+export type { LogSink } from './application/plugin-logger';
+export { toPluginView } from './application/plugin-view';
+export type { PluginView, PluginViewStatus } from './application/plugin-view';
+export type { LoadedPlugin, PluginCandidate, PluginStatus } from './domain/loaded-plugin';
+export { MeterRegistry, describeMeterOwner } from './domain/meter-registry';
+export type { MeterConflict, MeterOwner, RegisteredMeter, RegisteredPriceSuggestion } from './domain/meter-registry';
+export { PluginLoadError, formatPluginProblem } from './domain/plugin-load.error';
+export type { PluginProblem } from './domain/plugin-load.error';
+export { PLUGINS_VARIABLE, pluginIgnoreSdkRangeVariable, pluginOptionsVariable } from './domain/plugin-env';
+export { discoverPlugins, findRepoRoot, listWorkspacePlugins } from './infrastructure/plugin-discovery';
+export type { DiscoverPluginsInput, DiscoveryResult, WorkspacePlugin } from './infrastructure/plugin-discovery';

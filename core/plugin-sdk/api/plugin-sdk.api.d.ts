@@ -1,0 +1,344 @@
+// context.d.ts
+/** Structured logging for plugins; the host adds the plugin id and redacts secrets. */
+export interface PluginLogger {
+    debug(message: string, fields?: Record<string, unknown>): void;
+    info(message: string, fields?: Record<string, unknown>): void;
+    warn(message: string, fields?: Record<string, unknown>): void;
+    error(message: string, fields?: Record<string, unknown>): void;
+}
+/** What the host hands to every plugin call. Plugins reach nothing else of the core. */
+export interface PluginContext<Options = Record<string, unknown>> {
+    pluginId: string;
+    /** the operator's options, validated against `manifest.optionsSchema` */
+    options: Options;
+    logger: PluginLogger;
+    /** the injected clock: use it instead of Date.now() so tests can travel in time */
+    now(): Date;
+    /** aborted when the step times out or the worker shuts down */
+    signal: AbortSignal;
+}
+
+// errors.d.ts
+/**
+ * A failure that may pass: network errors, timeouts, 5xx, 429. The engine retries the step
+ * with exponential backoff (honouring `retryAfterMs` when given).
+ */
+export declare class RetryableError extends Error {
+    readonly options: {
+        retryAfterMs?: number;
+        cause?: unknown;
+    };
+    readonly retryable: true;
+    constructor(message: string, options?: {
+        retryAfterMs?: number;
+        cause?: unknown;
+    });
+}
+/**
+ * A failure that will not pass by retrying: bad admin credentials, an invalid plan, a refused
+ * request. No retry; the instance becomes `failed` and the operator sees `message` (the
+ * service's own words). Never put secrets in the message.
+ */
+export declare class PermanentError extends Error {
+    readonly options: {
+        code?: string;
+        cause?: unknown;
+    };
+    readonly retryable: false;
+    constructor(message: string, options?: {
+        code?: string;
+        cause?: unknown;
+    });
+}
+/** Classifies an HTTP status the usual way: 408, 425, 429 and 5xx are retryable. */
+export declare function errorForStatus(status: number, message: string): RetryableError | PermanentError;
+export declare function isRetryable(error: unknown): boolean;
+
+// gateway.d.ts
+import type { UsageRecord } from './usage';
+/** A request as the metering gateway saw it, for a usage extractor. */
+export interface GatewayExchange {
+    method: string;
+    /** the path below `/<pluginId>`, e.g. '/api/chat' */
+    path: string;
+    query: Record<string, string>;
+    requestHeaders: Record<string, string>;
+    /** parsed JSON request body, if any */
+    requestBody?: unknown;
+    status: number;
+    responseHeaders: Record<string, string>;
+    /** for JSON responses: the parsed body; for NDJSON/SSE: every parsed message in order */
+    responseMessages: unknown[];
+    /** milliseconds from forwarding the request to the last byte of the response */
+    upstreamMs: number;
+    tenantId: string;
+    requestId: string;
+}
+/** Usage without idempotency key and timestamp: the gateway adds both per request. */
+export type ExtractedUsage = Omit<UsageRecord, 'idempotencyKey' | 'timestamp'>;
+export interface GatewayRoute {
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | '*';
+    /** path pattern below `/<pluginId>`, e.g. '/api/chat' or '/collections/:name/points/search' */
+    path: string;
+    /** 'tenant' routes are served to gateway keys; 'operator' routes are refused to tenants */
+    access: 'tenant' | 'operator';
+    /** how the upstream streams its answer, so the gateway can pass chunks through */
+    streaming?: 'none' | 'ndjson' | 'sse';
+    /** may rewrite the forwarded JSON body (e.g. ask for usage the client did not ask for) */
+    rewriteRequest?(body: unknown): unknown;
+    /** drops messages the client must not see (e.g. a usage chunk the gateway asked for) */
+    filterResponseMessage?(message: unknown, requestBody: unknown): boolean;
+    extractUsage?(exchange: GatewayExchange): ExtractedUsage[];
+}
+export interface GatewayContribution<Options = Record<string, unknown>> {
+    /** upstream base URLs from the operator's options, e.g. the Ollama GPU nodes */
+    upstreams(options: Options): string[];
+    routes: GatewayRoute[];
+}
+
+// health.d.ts
+import type { PluginContext } from './context';
+import type { InstanceRef } from './provisioning';
+export interface HealthStatus {
+    status: 'healthy' | 'degraded' | 'unhealthy';
+    /** short, human, no secrets */
+    message?: string;
+    /** e.g. per upstream node: { 'http://gpu-1:11434': 'healthy' } */
+    details?: Record<string, string>;
+    checkedAt: string;
+}
+export interface HealthCheck<Options = Record<string, unknown>> {
+    /** without `ref`: the service as a whole; with `ref`: one instance */
+    check(ctx: PluginContext<Options>, ref?: InstanceRef): Promise<HealthStatus>;
+}
+
+// index.d.ts
+export * from './version';
+export * from './errors';
+export * from './manifest';
+export * from './context';
+export * from './provisioning';
+export * from './usage';
+export * from './gateway';
+export * from './health';
+export * from './plugin';
+
+// manifest.d.ts
+/** A JSON Schema (draft 2020-12 subset) as plain data; the host validates options with it. */
+export type JsonSchema = {
+    type?: 'object' | 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'null' | Array<'object' | 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'null'>;
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+    additionalProperties?: boolean | JsonSchema;
+    items?: JsonSchema;
+    enum?: Array<string | number | boolean | null>;
+    const?: string | number | boolean | null;
+    format?: string;
+    pattern?: string;
+    minLength?: number;
+    maxLength?: number;
+    minimum?: number;
+    maximum?: number;
+    minItems?: number;
+    maxItems?: number;
+    default?: unknown;
+    description?: string;
+    examples?: unknown[];
+    /** marks a secret (admin password, token): never logged, masked in listings */
+    writeOnly?: boolean;
+    oneOf?: JsonSchema[];
+    anyOf?: JsonSchema[];
+};
+export type ServiceMode = 'shared' | 'dedicated';
+export type MeterAggregation = 'sum' | 'count' | 'max' | 'unique_count' | 'latest' | 'time_weighted';
+/** A usage meter a plugin reports. Keys are `'<pluginId>.<name>'` (e.g. `ollama.tokens.prompt`). */
+export interface MeterDefinition {
+    key: string;
+    /** singular unit of one quantity: 'token', 'second', 'query', 'byte' */
+    unit: string;
+    aggregation: MeterAggregation;
+    description: string;
+    /** properties usage can be grouped and priced by, e.g. ['model', 'tier'] */
+    dimensions?: string[];
+    /** for unique_count: the property whose distinct values are counted */
+    valueProperty?: string;
+}
+/** A price the plugin suggests for one of its meters; the operator's catalog decides. */
+export interface PriceSuggestion {
+    meter: string;
+    /** ISO 4217 */
+    currency: string;
+    /** decimal string, the price of `perQuantity` units: '0.10' per '1000' queries */
+    unitPrice: string;
+    /** decimal string, default '1' */
+    perQuantity?: string;
+    /** 'per_unit' is pro rata; 'package' bills every started block */
+    model: 'per_unit' | 'package';
+    /** decimal string: quantity included before prices apply */
+    includedQuantity?: string;
+    /** only usage with these dimension values, e.g. { tier: 'pro' } */
+    dimensions?: Record<string, string>;
+    description: string;
+}
+export type EntitlementType = 'boolean' | 'integer' | 'decimal' | 'string' | 'string[]' | 'enum';
+/**
+ * A typed setting a plan or pack may set for this service, e.g. `ollama.modelTiers`
+ * (string[]) or `searxng.monthlyQueryLimit` (integer). Keys are `'<pluginId>.<name>'`.
+ */
+export interface EntitlementKeyDefinition {
+    key: string;
+    type: EntitlementType;
+    description: string;
+    /** for type 'enum' (and allowed items of 'string[]') */
+    values?: string[];
+    /** used when no plan sets it */
+    default?: boolean | number | string | string[];
+}
+export type EntitlementValue = boolean | number | string | string[];
+export type Entitlements = Record<string, EntitlementValue>;
+/** Everything the host needs to know about a plugin before running any of its code. */
+export interface ServicePluginManifest {
+    /** kebab-case; equals the folder `plugins/<id>` and the package `@werkbank/plugin-<id>` */
+    id: string;
+    /** the plugin's own semver */
+    version: string;
+    /** semver range of @werkbank/plugin-sdk it works with, e.g. '^1.0.0' */
+    sdkCompatibility: string;
+    displayName: string;
+    description: string;
+    /** the operator's configuration (URLs, admin credentials); `required` decides `not_configured` */
+    optionsSchema: JsonSchema;
+    /** per-instance options a tenant may pass with POST /v1/tenants/:id/services */
+    instanceOptionsSchema?: JsonSchema;
+    modes: ServiceMode[];
+    meters: MeterDefinition[];
+    suggestedPrices?: PriceSuggestion[];
+    entitlementKeys?: EntitlementKeyDefinition[];
+}
+
+// plugin.d.ts
+import type { GatewayContribution } from './gateway';
+import type { HealthCheck } from './health';
+import type { ServicePluginManifest } from './manifest';
+import type { ServiceProvisioner } from './provisioning';
+import type { UsageCollector } from './usage';
+/** A plugin: a manifest plus up to four capabilities. The package's default export. */
+export interface ServicePlugin<Options = Record<string, unknown>> {
+    manifest: ServicePluginManifest;
+    provisioner?: ServiceProvisioner<Options>;
+    usageCollector?: UsageCollector<Options>;
+    gateway?: GatewayContribution<Options>;
+    health?: HealthCheck<Options>;
+}
+/** Identity function that gives a plugin definition its types. */
+export declare function defineServicePlugin<Options = Record<string, unknown>>(plugin: ServicePlugin<Options>): ServicePlugin<Options>;
+/** Package name of a plugin: `@werkbank/plugin-<id>`. */
+export declare function pluginPackageName(id: string): string;
+export declare const PLUGIN_ID_PATTERN: RegExp;
+
+// provisioning.d.ts
+import type { PluginContext } from './context';
+import type { Entitlements, ServiceMode } from './manifest';
+/** The tenant a service is provisioned for (plain data, no core types). */
+export interface TenantInfo {
+    id: string;
+    name: string;
+    /** a short, stable, DNS-safe name derived from the tenant id, for resource names */
+    slug: string;
+}
+/**
+ * Every provisioning call carries a request key: the same key means the same request, so a
+ * retried or repeated call must not create a second resource. Keys are stable across retries,
+ * worker crashes and restarts (`<instanceId>:<operation>:<generation>`).
+ */
+export interface RequestMeta {
+    requestKey: string;
+    /** 1 on the first try */
+    attempt: number;
+}
+export interface ProvisionRequest extends RequestMeta {
+    instanceId: string;
+    tenant: TenantInfo;
+    mode: ServiceMode;
+    /** per-instance options, validated against `manifest.instanceOptionsSchema` */
+    options: Record<string, unknown>;
+    entitlements: Entitlements;
+}
+/** What provisioning created. Plain data; decimals as strings. */
+export interface ProvisionResult {
+    /** the service's own id of what was created (a project id, a collection name) */
+    externalId: string;
+    /** where the tenant reaches it: { api: 'https://…' } */
+    endpoints: Record<string, string>;
+    /** stored encrypted, revealed to the tenant once; never logged */
+    credentials?: Record<string, string>;
+    /** anything the plugin needs later (non-secret) */
+    metadata?: Record<string, unknown>;
+}
+/** A provisioned instance, as the plugin gets it back in later calls. */
+export interface InstanceRef {
+    instanceId: string;
+    tenant: TenantInfo;
+    mode: ServiceMode;
+    externalId: string;
+    metadata: Record<string, unknown>;
+}
+/** What the service reports about an instance; the reconciliation loop repairs differences. */
+export interface InspectResult {
+    state: 'active' | 'suspended' | 'missing';
+    message?: string;
+}
+/**
+ * Lifecycle of a service instance. Every method is idempotent on `meta.requestKey`, throws
+ * `RetryableError` or `PermanentError`, and returns plain data.
+ */
+export interface ServiceProvisioner<Options = Record<string, unknown>> {
+    provision(ctx: PluginContext<Options>, request: ProvisionRequest): Promise<ProvisionResult>;
+    suspend(ctx: PluginContext<Options>, ref: InstanceRef, meta: RequestMeta): Promise<void>;
+    resume(ctx: PluginContext<Options>, ref: InstanceRef, meta: RequestMeta): Promise<void>;
+    /** removes the resource; must succeed when it is already gone */
+    deprovision(ctx: PluginContext<Options>, ref: InstanceRef, meta: RequestMeta): Promise<void>;
+    applyEntitlements(ctx: PluginContext<Options>, ref: InstanceRef, entitlements: Entitlements, meta: RequestMeta): Promise<void>;
+    /** issues new credentials and invalidates the old ones */
+    rotateCredentials?(ctx: PluginContext<Options>, ref: InstanceRef, meta: RequestMeta): Promise<Record<string, string>>;
+    /** the actual state at the service, for drift repair; without it, only lost jobs are repaired */
+    inspect?(ctx: PluginContext<Options>, ref: InstanceRef): Promise<InspectResult>;
+}
+
+// usage.d.ts
+import type { PluginContext } from './context';
+import type { InstanceRef } from './provisioning';
+/** One usage observation. Plain data: quantity is a decimal string. */
+export interface UsageRecord {
+    /** a key the plugin declared in `manifest.meters` */
+    meter: string;
+    /** decimal string, e.g. '1500' or '0.25' */
+    quantity: string;
+    /** ISO 8601 with offset, when the usage happened */
+    timestamp: string;
+    /** stable for the same observation: re-collecting a window yields the same keys */
+    idempotencyKey: string;
+    /** dimension values and details, e.g. { model: 'llama3' }; at most 4 KiB as JSON */
+    properties?: Record<string, string | number | boolean>;
+}
+/** `from` inclusive, `to` exclusive. */
+export interface UsageWindow {
+    from: Date;
+    to: Date;
+}
+/** For services that count for themselves: the worker pulls each window exactly once. */
+export interface UsageCollector<Options = Record<string, unknown>> {
+    collect(ctx: PluginContext<Options>, ref: InstanceRef, window: UsageWindow): AsyncIterable<UsageRecord>;
+}
+/** For services metered in flight: the core hands the plugin a reporter. */
+export interface UsageReporter {
+    report(tenantId: string, records: UsageRecord[]): Promise<void>;
+}
+
+// version.d.ts
+/**
+ * The SDK's own semantic version (also in core/plugin-sdk/package.json). Plugins declare the
+ * range they work with in `manifest.sdkCompatibility`; the plugin host checks it at boot.
+ * A breaking change to any exported type needs a new major version (see api/plugin-sdk.api.md).
+ */
+export declare const SDK_VERSION = "1.0.0";
