@@ -3,6 +3,8 @@
 const preset = require('./jest.preset');
 
 module.exports = {
+  // A global option (Jest ignores it inside a project): e2e suites boot servers and wait for queues.
+  testTimeout: 60000,
   projects: [
     { ...preset, displayName: 'unit', testMatch: ['<rootDir>/{core,plugins,apps}/*/src/**/*.spec.ts'] },
     {
@@ -12,7 +14,6 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       globalSetup: '<rootDir>/test/jest.global-setup.mjs',
       globalTeardown: '<rootDir>/test/jest.global-teardown.mjs',
-      testTimeout: 60000,
     },
   ],
 };

@@ -1,3 +1,5 @@
+import { ConfigError } from '@werkbank/kernel';
+
 /** Tunables of the provisioning engine (environment variables, documented in README). */
 export interface ProvisioningConfig {
   /** attempts per step for RetryableError before the instance fails */
@@ -43,6 +45,6 @@ export function loadProvisioningConfig(env: Record<string, string | undefined> =
     jobLockMs: int('PROVISIONING_JOB_LOCK_MS', 30_000, 500),
     concurrency: int('PROVISIONING_CONCURRENCY', 4, 1),
   };
-  if (problems.length) throw new Error(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  if (problems.length) throw new ConfigError(problems);
   return config;
 }

@@ -19,7 +19,7 @@ export const TEST_PROVISIONING: ProvisioningConfig = {
 
 export interface TestEnvironmentOptions {
   /** plugins to load, as `{ packageName, plugin }` or just the plugin (package name derived from its id) */
-  plugins?: Array<PluginCandidate | ServicePlugin>;
+  plugins?: Array<PluginCandidate | ServicePlugin<object>>;
   /** configuration variables on top of the test defaults */
   env?: Record<string, string>;
   /** run the worker (outbox relay, consumers, provisioning engine) in-process too; default true when plugins are given */
@@ -48,8 +48,8 @@ export interface TestEnvironment {
   close(): Promise<void>;
 }
 
-function asCandidate(p: PluginCandidate | ServicePlugin): PluginCandidate {
-  return 'manifest' in p ? { packageName: `@werkbank/plugin-${p.manifest.id}`, plugin: p as ServicePlugin } : p;
+function asCandidate(p: PluginCandidate | ServicePlugin<object>): PluginCandidate {
+  return 'manifest' in p ? { packageName: `@werkbank/plugin-${p.manifest.id}`, plugin: p as unknown as ServicePlugin } : p;
 }
 
 let tenantCounter = 0;

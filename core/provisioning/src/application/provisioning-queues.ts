@@ -10,6 +10,9 @@ export interface ProvisioningJob {
   generation: number;
 }
 
+/** The backoff strategy the provisioning workers register (exponential, or the plugin's retryAfterMs). */
+export const PROVISIONING_BACKOFF = 'werkbank-provisioning';
+
 /** Queue names follow '<pluginId>.<name>' ids: one queue per plugin. */
 export function provisioningQueueName(pluginId: string): string {
   return `plugin.${pluginId}.provisioning`;
@@ -42,7 +45,7 @@ export class ProvisioningQueues implements OnApplicationShutdown {
     await this.queue(pluginId).add(job.operation, job, {
       jobId: provisioningJobId(job, epoch),
       attempts: this.provisioning.maxAttempts,
-      backoff: { type: 'exponential', delay: this.provisioning.retryDelayMs },
+      backoff: { type: PROVISIONING_BACKOFF, delay: this.provisioning.retryDelayMs },
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     });

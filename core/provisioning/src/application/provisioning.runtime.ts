@@ -7,7 +7,7 @@ import { ServiceInstanceRepository } from '../infrastructure/persistence/service
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../provisioning.config';
 import { InstanceLifecycle, PendingStep } from './instance-lifecycle';
 import { ProvisioningJob, ProvisioningQueues, provisioningQueueName } from './provisioning-queues';
-import { describeError, StepExecutor } from './step-executor';
+import { describeError, retryDelay, StepExecutor } from './step-executor';
 
 const LIVE_JOB_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
@@ -44,6 +44,7 @@ export class ProvisioningRuntime implements OnApplicationBootstrap, OnApplicatio
         lockDuration: this.provisioning.jobLockMs,
         stalledInterval: Math.max(250, Math.floor(this.provisioning.jobLockMs / 2)),
         maxStalledCount: 100,
+        settings: { backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) => retryDelay(attemptsMade, this.provisioning.retryDelayMs, error) },
       });
       worker.on('error', (error) => this.logger.warn({ msg: 'provisioning worker error', plugin: plugin.id, error: describeError(error) }));
       this.workers.push(worker);

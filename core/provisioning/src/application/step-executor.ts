@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CLOCK, Clock, SECRET_BOX, SecretBox, TransactionRunner, Tx } from '@werkbank/kernel';
 import { PluginRegistry } from '@werkbank/plugin-host';
-import { Entitlements, InstanceRef, isRetryable, ProvisionResult, ServicePlugin } from '@werkbank/plugin-sdk';
+import { Entitlements, InstanceRef, isRetryable, ProvisionResult, RetryableError, ServicePlugin } from '@werkbank/plugin-sdk';
 import { TenantDirectory } from '@werkbank/tenancy';
 import { DataSource } from 'typeorm';
 import { OPERATION_STATES, requestKey } from '../domain/instance-state';
@@ -20,7 +20,17 @@ export function describeError(error: unknown): string {
 }
 
 /** Thrown to make BullMQ retry with backoff; carries no secret. */
-export class StepRetry extends Error {}
+export class StepRetry extends Error {
+  constructor(message: string, readonly retryAfterMs?: number) {
+    super(message);
+  }
+}
+
+/** Delay before attempt `attemptsMade + 1`: the plugin's `retryAfterMs` when given, else exponential. */
+export function retryDelay(attemptsMade: number, baseMs: number, error?: unknown): number {
+  const hinted = error instanceof StepRetry ? error.retryAfterMs : undefined;
+  return hinted !== undefined && hinted >= 0 ? hinted : baseMs * 2 ** Math.max(0, attemptsMade - 1);
+}
 
 /**
  * Runs one provisioning step for one instance: at most one step per instance at a time
@@ -105,7 +115,7 @@ export class StepExecutor {
       const message = describeError(error);
       if (isRetryable(error) && !lastAttempt) {
         await this.tx.run((tx) => this.lifecycle.recordRetry(tx, instance, message, attempt));
-        throw new StepRetry(message);
+        throw new StepRetry(message, error instanceof RetryableError ? error.options.retryAfterMs : undefined);
       }
       if (job.operation === 'provision') await this.compensate(loaded.plugin, instance, ref, job);
       await this.failStep(job, message, attempt);
