@@ -89,7 +89,7 @@ describe('provisioning a service', () => {
   it('retries a 503 with backoff and ends active, with the failed attempts in the history and one resource at the service', async () => {
     const tenant = await t.createTenant();
     const before = upstream.count();
-    upstream.failNext(2, 503, 'service warming up');
+    upstream.failNext(2, 503, 'service warming up', 'POST /projects');
     const { id } = await request(tenant.id);
     const active = await t.waitForServiceState(id, 'active');
     const retries = (active.history as Array<{ reason: string; error: string | null; attempt: number | null }>).filter((h) => h.reason === 'retrying');
@@ -104,7 +104,7 @@ describe('provisioning a service', () => {
     const tenant = await t.createTenant();
     const creates = () => upstream.requests('POST', '/projects').filter((r) => r.path === '/projects').length;
     const posts = creates();
-    upstream.failNext(1, 401, 'admin token revoked');
+    upstream.failNext(1, 401, 'admin token revoked', 'POST /projects');
     const { id } = await request(tenant.id);
     const failed = await t.waitForServiceState(id, 'failed');
     expect(failed.failureReason).toContain('admin token revoked');
