@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SDK_VERSION } from '@werkbank/plugin-sdk';
 import { asCandidate, echoPlugin, flakyPlugin, needsConfigPlugin } from '../fixtures/plugins';
 import { startTestApp, TEST_JWT_SECRET, TestApp, tenantBody, userWithRole } from '../support/test-app';
 
@@ -188,7 +189,7 @@ describe('start-up with broken plugins (built processes)', () => {
       expect(stderr).toContain('@werkbank/plugin-renamed (id "other-name"): manifest.id is "other-name", but the package is @werkbank/plugin-renamed');
       expect(stderr).toContain('@werkbank/plugin-strict (id "strict"): options.url must match pattern "^https?://" (got "ftp://files.example"). Correct WERKBANK_PLUGIN_STRICT_OPTIONS');
       expect(stderr).toContain('@werkbank/plugin-strict (id "strict"): options.adminPassword must NOT have fewer than 30 characters');
-      expect(stderr).toContain('@werkbank/plugin-future (id "future"): manifest.sdkCompatibility "^2.0.0" does not include the running plugin SDK 1.0.0');
+      expect(stderr).toContain(`@werkbank/plugin-future (id "future"): manifest.sdkCompatibility "^2.0.0" does not include the running plugin SDK ${SDK_VERSION}.`);
       expect(stderr).toContain('WERKBANK_PLUGIN_FUTURE_IGNORE_SDK_RANGE=true');
       expect(stderr).not.toContain('plugin-unset'); // missing options only: not_configured, not an error
       expect(`${stdout}${stderr}`).not.toContain(PASSWORD);

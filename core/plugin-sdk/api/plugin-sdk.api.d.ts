@@ -116,12 +116,30 @@ export interface HealthCheck<Options = Record<string, unknown>> {
 export * from './version';
 export * from './errors';
 export * from './manifest';
+export * from './manifest-issues';
 export * from './context';
 export * from './provisioning';
 export * from './usage';
 export * from './gateway';
 export * from './health';
 export * from './plugin';
+
+// manifest-issues.d.ts
+/** One thing wrong with a manifest: where (`'manifest.meters[0].key'`) and what. */
+export interface ManifestIssue {
+    /** a path below `manifest`, JavaScript-style: `'manifest.entitlementKeys[2].default'` */
+    field: string;
+    /** reads as a sentence after the field: `'must be "demo.<name>" (got "requests")'` */
+    problem: string;
+}
+/**
+ * Everything structurally wrong with a manifest; empty when it is valid. The plugin host runs
+ * these checks before loading a plugin (and also compiles the options schemas in Ajv strict
+ * mode), the testkit's contract suite runs them in the plugin's tests. Not checked here, because
+ * they need the environment: the id against the package and folder, and whether
+ * `sdkCompatibility` includes the running SDK.
+ */
+export declare function manifestIssues(manifest: unknown): ManifestIssue[];
 
 // manifest.d.ts
 /** A JSON Schema (draft 2020-12 subset) as plain data; the host validates options with it. */
@@ -160,7 +178,7 @@ export interface MeterDefinition {
     description: string;
     /** properties usage can be grouped and priced by, e.g. ['model', 'tier'] */
     dimensions?: string[];
-    /** for unique_count: the property whose distinct values are counted */
+    /** required for unique_count: the property whose distinct values are counted */
     valueProperty?: string;
 }
 /** A price the plugin suggests for one of its meters; the operator's catalog decides. */
@@ -191,7 +209,7 @@ export interface EntitlementKeyDefinition {
     description: string;
     /** for type 'enum' (and allowed items of 'string[]') */
     values?: string[];
-    /** used when no plan sets it */
+    /** used when no plan sets it; must fit `type` (a 'decimal' as a string, e.g. '0.5') */
     default?: boolean | number | string | string[];
 }
 export type EntitlementValue = boolean | number | string | string[];
@@ -206,7 +224,11 @@ export interface ServicePluginManifest {
     sdkCompatibility: string;
     displayName: string;
     description: string;
-    /** the operator's configuration (URLs, admin credentials); `required` decides `not_configured` */
+    /**
+     * the operator's configuration (URLs, admin credentials): `type: 'object'`, checked in ajv strict
+     * mode; formats uri, email, hostname, uuid, date-time; mark secrets `writeOnly`. `required`
+     * decides `not_configured`
+     */
     optionsSchema: JsonSchema;
     /** per-instance options a tenant may pass with POST /v1/tenants/:id/services */
     instanceOptionsSchema?: JsonSchema;
@@ -296,7 +318,11 @@ export interface ServiceProvisioner<Options = Record<string, unknown>> {
     provision(ctx: PluginContext<Options>, request: ProvisionRequest): Promise<ProvisionResult>;
     suspend(ctx: PluginContext<Options>, ref: InstanceRef, meta: RequestMeta): Promise<void>;
     resume(ctx: PluginContext<Options>, ref: InstanceRef, meta: RequestMeta): Promise<void>;
-    /** removes the resource; must succeed when it is already gone */
+    /**
+     * removes the resource; must succeed when it is already gone, and when `ref.externalId` is ''
+     * (provisioning never completed, or the engine compensates a provision that failed for good:
+     * then remove whatever provision may have created for `ref.instanceId`)
+     */
     deprovision(ctx: PluginContext<Options>, ref: InstanceRef, meta: RequestMeta): Promise<void>;
     applyEntitlements(ctx: PluginContext<Options>, ref: InstanceRef, entitlements: Entitlements, meta: RequestMeta): Promise<void>;
     /** issues new credentials and invalidates the old ones */
@@ -339,6 +365,6 @@ export interface UsageReporter {
 /**
  * The SDK's own semantic version (also in core/plugin-sdk/package.json). Plugins declare the
  * range they work with in `manifest.sdkCompatibility`; the plugin host checks it at boot.
- * A breaking change to any exported type needs a new major version (see api/plugin-sdk.api.md).
+ * A breaking change to any exported type needs a new major version (see api/plugin-sdk.api.d.ts).
  */
-export declare const SDK_VERSION = "1.0.0";
+export declare const SDK_VERSION = "1.1.0";

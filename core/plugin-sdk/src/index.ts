@@ -1,6 +1,7 @@
 export * from './version';
 export * from './errors';
 export * from './manifest';
+export * from './manifest-issues';
 export * from './context';
 export * from './provisioning';
 export * from './usage';

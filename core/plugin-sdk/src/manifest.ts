@@ -37,7 +37,7 @@ export interface MeterDefinition {
   description: string;
   /** properties usage can be grouped and priced by, e.g. ['model', 'tier'] */
   dimensions?: string[];
-  /** for unique_count: the property whose distinct values are counted */
+  /** required for unique_count: the property whose distinct values are counted */
   valueProperty?: string;
 }
 
@@ -71,7 +71,7 @@ export interface EntitlementKeyDefinition {
   description: string;
   /** for type 'enum' (and allowed items of 'string[]') */
   values?: string[];
-  /** used when no plan sets it */
+  /** used when no plan sets it; must fit `type` (a 'decimal' as a string, e.g. '0.5') */
   default?: boolean | number | string | string[];
 }
 
@@ -88,7 +88,11 @@ export interface ServicePluginManifest {
   sdkCompatibility: string;
   displayName: string;
   description: string;
-  /** the operator's configuration (URLs, admin credentials); `required` decides `not_configured` */
+  /**
+   * the operator's configuration (URLs, admin credentials): `type: 'object'`, checked in ajv strict
+   * mode; formats uri, email, hostname, uuid, date-time; mark secrets `writeOnly`. `required`
+   * decides `not_configured`
+   */
   optionsSchema: JsonSchema;
   /** per-instance options a tenant may pass with POST /v1/tenants/:id/services */
   instanceOptionsSchema?: JsonSchema;

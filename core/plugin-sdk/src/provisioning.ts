@@ -64,7 +64,11 @@ export interface ServiceProvisioner<Options = Record<string, unknown>> {
   provision(ctx: PluginContext<Options>, request: ProvisionRequest): Promise<ProvisionResult>;
   suspend(ctx: PluginContext<Options>, ref: InstanceRef, meta: RequestMeta): Promise<void>;
   resume(ctx: PluginContext<Options>, ref: InstanceRef, meta: RequestMeta): Promise<void>;
-  /** removes the resource; must succeed when it is already gone */
+  /**
+   * removes the resource; must succeed when it is already gone, and when `ref.externalId` is ''
+   * (provisioning never completed, or the engine compensates a provision that failed for good:
+   * then remove whatever provision may have created for `ref.instanceId`)
+   */
   deprovision(ctx: PluginContext<Options>, ref: InstanceRef, meta: RequestMeta): Promise<void>;
   applyEntitlements(ctx: PluginContext<Options>, ref: InstanceRef, entitlements: Entitlements, meta: RequestMeta): Promise<void>;
   /** issues new credentials and invalidates the old ones */

@@ -1,4 +1,4 @@
-import { PermanentError, type ServicePluginManifest } from '@werkbank/plugin-sdk';
+import { PermanentError, SDK_VERSION, type ServicePluginManifest } from '@werkbank/plugin-sdk';
 import { contractChecks, type PluginContractSuiteOptions } from '../contract/contract-checks';
 import { sampleSuite, SampleService, type SampleBugs, type SampleOptions } from './sample-plugin';
 
@@ -81,7 +81,7 @@ describe('plugin contract checks', () => {
     const manifest: ServicePluginManifest = { ...suite.plugin.manifest, sdkCompatibility: '^0.9.0' };
     const failed = await failures({ ...suite, plugin: { ...suite.plugin, manifest } });
     expect(failed).toEqual({
-      'manifest: declares an sdkCompatibility range that covers the current SDK (1.0.0)': expect.stringContaining("'^0.9.0' does not cover the current @werkbank/plugin-sdk 1.0.0"),
+      [`manifest: declares an sdkCompatibility range that covers the current SDK (${SDK_VERSION})`]: expect.stringContaining(`'^0.9.0' does not cover the current @werkbank/plugin-sdk ${SDK_VERSION}`),
     });
   });
 

@@ -18,7 +18,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { FAKE_CLOCK_START } from '../fake-clock';
 import { createPluginContext, type TestPluginContext } from '../plugin-context';
-import { DECIMAL_STRING, defaultEntitlements, manifestProblems, type ManifestArea } from './manifest-checks';
+import { defaultEntitlements, manifestProblems, type ManifestArea } from './manifest-checks';
 
 export interface PluginContractSuiteOptions<Options = Record<string, unknown>> {
   plugin: ServicePlugin<Options>;
@@ -373,6 +373,8 @@ function expectHealthStatus(status: HealthStatus): void {
   if (problems.length) throw new Error(`health status ${JSON.stringify(status)}:\n  - ${problems.join('\n  - ')}`);
 }
 
+/** A usage quantity: a plain, non-negative decimal string, '10', '0.25' (no sign, exponent or spaces). */
+const DECIMAL_STRING = /^\d+(\.\d+)?$/;
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 function usageRecordProblems(record: UsageRecord, declared: Set<string>, window: UsageWindow): string[] {
