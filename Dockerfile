@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Werkbank image (API, worker and the one-shot `migrate`; see docker-compose.yml).
+# Werkbank image (API, worker, metering gateway and the one-shot `migrate`; see docker-compose.yml).
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -11,8 +11,9 @@ COPY . .
 # `npm install`, not `npm ci`: the committed lock file may lack other platforms' optional
 # packages (see docs/toolchain notes).
 RUN npm install --no-audit --no-fund \
- && npx --no -- tsc -b apps/api apps/worker \
+ && npx --no -- tsc -b apps/api apps/worker apps/gateway \
  && npm prune --omit=dev --no-audit --no-fund \
+ && mkdir -p .werkbank/gateway-journal \
  && npm cache clean --force
 
 FROM node:20-bookworm-slim
@@ -20,5 +21,5 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
 USER node
-EXPOSE 3000
+EXPOSE 3000 3001
 CMD ["node", "apps/api/dist/main.js"]

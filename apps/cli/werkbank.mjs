@@ -2,7 +2,8 @@
 // Werkbank developer/CI launcher, behind the root package.json scripts:
 //
 //   npm start        build, start PostgreSQL + Redis (embedded/local unless DATABASE_URL /
-//                    REDIS_URL are set), migrate, run API + worker; Ctrl-C stops everything.
+//                    REDIS_URL are set), migrate, run API + worker + metering gateway;
+//                    Ctrl-C stops everything.
 //   npm test         redis-server check, tsc build, eslint (if configured), jest.
 //                    Extra arguments go to jest: npm test -- --selectProjects unit
 //   npm run bench    node test/bench/run.mjs (if present).
@@ -13,10 +14,13 @@
 //                                  postgres-password, secrets.json, *.log
 //   WERKBANK_POSTGRES_PORT         fixed port for the embedded PostgreSQL (default: a free one)
 //   PORT                           API port (default 3000)
+//   GATEWAY_PORT                   metering gateway port (default 3001); its usage journal is
+//                                  GATEWAY_JOURNAL_DIR (default $WERKBANK_DATA_DIR/gateway-journal)
 //   JWT_SECRET, WERKBANK_ENCRYPTION_KEY   default: generated once, kept in secrets.json
 //   WERKBANK_ADMIN_EMAIL           shown in the login hint (default admin@werkbank.local)
 //   WERKBANK_SKIP_BUILD=1          skip `tsc -b` (e.g. when an IDE watcher builds)
-//   WERKBANK_API_ENTRY, WERKBANK_WORKER_ENTRY   other entry points than apps/*/dist/main.js
+//   WERKBANK_API_ENTRY, WERKBANK_WORKER_ENTRY, WERKBANK_GATEWAY_ENTRY
+//                                  other entry points than apps/*/dist/main.js
 //   WERKBANK_READY_TIMEOUT         seconds to wait for /health/ready (default 60)
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -159,6 +163,7 @@ async function start() {
     shutdown: undefined,
     api: undefined,
     worker: undefined,
+    gateway: undefined,
     postgres: undefined, // promise of the handle
     redis: undefined,
     releaseLock: () => {},
@@ -176,9 +181,10 @@ async function start() {
       const apps = [
         ['API', state.api],
         ['worker', state.worker],
+        ['gateway', state.gateway],
         [foreground?.displayName ?? 'command', foreground],
       ].filter(([, child]) => child && child.exitCode === null && child.signalCode === null);
-      if (apps.length) say(`stopping ${apps.map(([name]) => name).join(' and ')} (SIGTERM, SIGKILL after 15 s) ...`);
+      if (apps.length) say(`stopping ${apps.map(([name]) => name).join(', ')} (SIGTERM, SIGKILL after 15 s) ...`);
       await Promise.all(apps.map(([name, child]) => terminateChild(child, { signal: 'SIGTERM', graceMs: 15_000, name, log: raw })));
       const redis = await state.redis?.catch(() => undefined);
       if (redis) {
@@ -198,7 +204,7 @@ async function start() {
   };
 
   const forceKill = () => {
-    for (const child of [state.api, state.worker, foreground]) {
+    for (const child of [state.api, state.worker, state.gateway, foreground]) {
       try {
         child?.kill('SIGKILL');
       } catch {
@@ -233,12 +239,20 @@ async function start() {
   const dataDir = path.resolve(process.env.WERKBANK_DATA_DIR ?? path.join(ROOT, '.werkbank'));
   const apiEntry = path.resolve(ROOT, process.env.WERKBANK_API_ENTRY ?? 'apps/api/dist/main.js');
   const workerEntry = path.resolve(ROOT, process.env.WERKBANK_WORKER_ENTRY ?? 'apps/worker/dist/main.js');
+  const gatewayEntry = path.resolve(ROOT, process.env.WERKBANK_GATEWAY_ENTRY ?? 'apps/gateway/dist/main.js');
   const port = Number(process.env.PORT ?? 3000);
+  const gatewayPort = Number(process.env.GATEWAY_PORT ?? 3001);
 
   try {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`PORT must be a port number (got ${JSON.stringify(process.env.PORT)})`);
     if (!(await isPortFree(port))) {
       throw new UserError(`port ${port} is already in use (another Werkbank still running?). Stop that, or start with PORT=<other port> npm start.`);
+    }
+    if (!Number.isInteger(gatewayPort) || gatewayPort < 1 || gatewayPort > 65535 || gatewayPort === port) {
+      throw new UserError(`GATEWAY_PORT must be a port number other than PORT (got ${JSON.stringify(process.env.GATEWAY_PORT)})`);
+    }
+    if (!(await isPortFree(gatewayPort))) {
+      throw new UserError(`port ${gatewayPort} (the metering gateway's) is already in use. Stop that, or start with GATEWAY_PORT=<other port> npm start.`);
     }
     await fsp.mkdir(dataDir, { recursive: true });
     state.releaseLock = acquireLock(path.join(dataDir, 'launcher.pid'));
@@ -247,14 +261,14 @@ async function start() {
     if (process.env.WERKBANK_SKIP_BUILD === '1') {
       step(1, 'building: skipped (WERKBANK_SKIP_BUILD=1)');
     } else {
-      step(1, 'building: npx tsc -b apps/api apps/worker ...');
+      step(1, 'building: npx tsc -b apps/api apps/worker apps/gateway ...');
       const t = Date.now();
-      const code = await run('npx', ['--no', '--', 'tsc', '-b', 'apps/api', 'apps/worker'], { name: 'tsc' });
+      const code = await run('npx', ['--no', '--', 'tsc', '-b', 'apps/api', 'apps/worker', 'apps/gateway'], { name: 'tsc' });
       checkpoint();
       if (code !== 0) throw new UserError(`build failed (tsc exit code ${code}): fix the TypeScript errors above and run npm start again`);
       say(`    built in ${seconds(t)}`);
     }
-    for (const [name, entry] of [['API', apiEntry], ['worker', workerEntry]]) {
+    for (const [name, entry] of [['API', apiEntry], ['worker', workerEntry], ['gateway', gatewayEntry]]) {
       if (!fs.existsSync(entry)) throw new UserError(`the ${name} entry point ${shown(entry)} does not exist (did the build produce it?)`);
     }
 
@@ -314,6 +328,8 @@ async function start() {
       WERKBANK_ENCRYPTION_KEY: secrets.WERKBANK_ENCRYPTION_KEY,
       NODE_ENV: process.env.NODE_ENV ?? 'development',
       PORT: String(port),
+      GATEWAY_PORT: String(gatewayPort),
+      GATEWAY_JOURNAL_DIR: process.env.GATEWAY_JOURNAL_DIR ?? path.join(dataDir, 'gateway-journal'),
     };
 
     // 5. migrate
@@ -327,7 +343,7 @@ async function start() {
     }
 
     // 6. API + worker
-    step(6, `starting the API (${shown(apiEntry)}, port ${port}) and the worker (${shown(workerEntry)}) ...`);
+    step(6, `starting the API (${shown(apiEntry)}, port ${port}), the worker (${shown(workerEntry)}) and the metering gateway (${shown(gatewayEntry)}, port ${gatewayPort}) ...`);
     const t = Date.now();
     const launch = (name, entry) => {
       // Own process group: Ctrl-C reaches only this launcher, which stops the apps first
@@ -347,32 +363,36 @@ async function start() {
     };
     state.api = launch('API', apiEntry);
     state.worker = launch('worker', workerEntry);
+    state.gateway = launch('gateway', gatewayEntry);
 
-    const readyUrl = `http://127.0.0.1:${port}/health/ready`;
     const timeoutMs = Number(process.env.WERKBANK_READY_TIMEOUT ?? 60) * 1000;
-    let lastStatus = 'no answer';
-    let nextNote = Date.now() + 5_000;
-    while (true) {
-      checkpoint();
-      try {
-        const response = await fetch(readyUrl, { signal: AbortSignal.timeout(2_000) });
-        lastStatus = `HTTP ${response.status}`;
-        await response.body?.cancel();
-        if (response.status === 200) break;
-      } catch {
-        lastStatus = 'no answer';
+    const waitReady = async (name, readyUrl) => {
+      let lastStatus = 'no answer';
+      let nextNote = Date.now() + 5_000;
+      while (true) {
+        checkpoint();
+        try {
+          const response = await fetch(readyUrl, { signal: AbortSignal.timeout(2_000) });
+          lastStatus = `HTTP ${response.status}`;
+          await response.body?.cancel();
+          if (response.status === 200) break;
+        } catch {
+          lastStatus = 'no answer';
+        }
+        checkpoint();
+        if (Date.now() - t > timeoutMs) {
+          throw new UserError(`the ${name} did not become ready within ${timeoutMs / 1000} s (${readyUrl}: ${lastStatus})`);
+        }
+        if (Date.now() >= nextNote) {
+          say(`    waiting for ${readyUrl} (${lastStatus}, ${Math.round((Date.now() - t) / 1000)} s) ...`);
+          nextNote += 5_000;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
       }
-      checkpoint();
-      if (Date.now() - t > timeoutMs) {
-        throw new UserError(`the API did not become ready within ${timeoutMs / 1000} s (${readyUrl}: ${lastStatus})`);
-      }
-      if (Date.now() >= nextNote) {
-        say(`    waiting for ${readyUrl} (${lastStatus}, ${Math.round((Date.now() - t) / 1000)} s) ...`);
-        nextNote += 5_000;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    say(`    API ready in ${seconds(t)}`);
+      say(`    ${name} ready in ${seconds(t)}`);
+    };
+    await waitReady('API', `http://127.0.0.1:${port}/health/ready`);
+    await waitReady('gateway', `http://127.0.0.1:${gatewayPort}/health/ready`);
 
     const base = `http://localhost:${port}`;
     const email = process.env.WERKBANK_ADMIN_EMAIL || 'admin@werkbank.local';
@@ -381,6 +401,7 @@ async function start() {
       '',
       `API           ${base}/v1`,
       `OpenAPI docs  ${base}/docs   (JSON: ${base}/docs/openapi.json)`,
+      `Gateway       http://localhost:${gatewayPort}/<plugin>/...   (API keys with scope gateway:<plugin>)`,
       `PostgreSQL    ${postgresNote}`,
       `Redis         ${redisNote}`,
       '',
@@ -438,9 +459,9 @@ async function test(jestArgs) {
     }
   }
 
-  step(2, 'type-check and build: npx tsc -b apps/api apps/worker, then npx tsc -p tsconfig.json (tests too) ...');
+  step(2, 'type-check and build: npx tsc -b apps/api apps/worker apps/gateway, then npx tsc -p tsconfig.json (tests too) ...');
   let t = Date.now();
-  let code = await run('npx', ['--no', '--', 'tsc', '-b', 'apps/api', 'apps/worker']);
+  let code = await run('npx', ['--no', '--', 'tsc', '-b', 'apps/api', 'apps/worker', 'apps/gateway']);
   if (code !== 0) fail(`type-check/build failed (tsc exit code ${code})`, code);
   // Jest compiles with SWC, which does not type-check: check the tests' types here.
   code = await run('npx', ['--no', '--', 'tsc', '-p', 'tsconfig.json']);

@@ -48,6 +48,16 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(services.api.healthcheck.test)).toContain('/health/ready');
   });
 
+  it('runs the metering gateway with a durable usage journal', () => {
+    const gateway = original.services.gateway;
+    expect(gateway.command).toEqual(['node', 'apps/gateway/dist/main.js']);
+    expect(gateway.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' }, migrate: { condition: 'service_completed_successfully' } });
+    expect(gateway.environment).toMatchObject({ GATEWAY_PORT: '3001', GATEWAY_JOURNAL_DIR: '/app/.werkbank/gateway-journal', NODE_ENV: 'production' });
+    expect(gateway.volumes).toEqual(['gateway-journal:/app/.werkbank/gateway-journal']);
+    expect(gateway.ports).toEqual(expect.arrayContaining([expect.stringMatching(/:3001$/)]));
+    expect(JSON.stringify(gateway.healthcheck.test)).toContain('127.0.0.1:3001/health/ready');
+  });
+
   it('requires the secrets instead of defaulting them', () => {
     const env = original.services.api.environment;
     expect(env.JWT_SECRET).toBe('${JWT_SECRET:?set JWT_SECRET}');

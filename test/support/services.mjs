@@ -457,7 +457,8 @@ async function canConnect(url) {
  * user); the server itself is spawned here so that it can run in its own process group
  * (`detached`, used by the launcher: Ctrl-C then reaches only the launcher, which stops
  * the API before the database) and so that readiness is checked with a real connection.
- * A data directory with PG_VERSION is reused as is.
+ * A data directory with PG_VERSION is reused as is. `settings` ({name: value}) are passed as
+ * `-c name=value` server settings (the benchmarks use this; tests and the launcher do not).
  */
 export async function startPostgres({
   dataDir,
@@ -472,6 +473,7 @@ export async function startPostgres({
   detached = false,
   onStale = 'fail',
   startTimeoutMs = 60_000,
+  settings = {},
 } = {}) {
   if (!dataDir) throw new Error('startPostgres: dataDir is required');
   dataDir = path.resolve(dataDir);
@@ -537,7 +539,7 @@ export async function startPostgres({
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const p = port ?? (await findFreePort());
     try {
-      const handle = await launchPostgres({ postgresBin, ids, dataDir, port: p, logFile, detached, log, startTimeoutMs, user, password });
+      const handle = await launchPostgres({ postgresBin, ids, dataDir, port: p, logFile, detached, log, startTimeoutMs, user, password, settings });
       const adminUrl = pgUrl({ user, password, port: p, database: 'postgres' });
       try {
         await createDatabase(adminUrl, database, { ifNotExists: true });
@@ -572,13 +574,14 @@ export async function startPostgres({
   throw lastError;
 }
 
-async function launchPostgres({ postgresBin, ids, dataDir, port, logFile, detached, log, startTimeoutMs, user, password }) {
+async function launchPostgres({ postgresBin, ids, dataDir, port, logFile, detached, log, startTimeoutMs, user, password, settings = {} }) {
   const args = [
     '-D', dataDir,
     '-p', String(port),
     '-c', 'listen_addresses=127.0.0.1',
     '-c', 'unix_socket_directories=',
     '-c', 'max_connections=200',
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   ];
   const logFd = openLog(logFile);
   fs.writeSync(logFd, `\n--- ${new Date().toISOString()} ${postgresBin} ${args.join(' ')}\n`);

@@ -33,3 +33,4 @@ export * from './http/openapi';
 export * from './outbox/event-consumer';
 export * from './crypto/secret-box';
 export * from './http/json-depth';
+export * from './http/body-limit';

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createValidationPipe, IdempotencyInterceptor, KernelModule, ProblemFilter, WerkbankConfig } from '@werkbank/kernel';
+import { MeteringConfig, MeteringModule } from '@werkbank/metering';
 import { PluginHostModule, type PluginCandidate } from '@werkbank/plugin-host';
 import { ProvisioningModule, ProvisioningConfig } from '@werkbank/provisioning';
 import { TenancyModule } from '@werkbank/tenancy';
@@ -18,6 +19,8 @@ export interface ApiModuleOptions {
   /** also run the worker's parts in this process (tests, the plugin testkit) */
   worker?: boolean;
   provisioning?: ProvisioningConfig;
+  /** metering's tunables instead of METERING_* from the environment (tests, the plugin testkit) */
+  metering?: MeteringConfig;
 }
 
 /** The API process: every context's HTTP side, wired. */
@@ -32,7 +35,8 @@ export class ApiModule {
         PluginHostModule.forRoot({ plugins: options.plugins, env: options.pluginEnv }),
         TenancyModule,
         ProvisioningModule.forRoot({ http: true, worker: options.worker, config: options.provisioning }),
-        ...(options.worker ? [WorkerCoreModule.forRoot({ provisioning: options.provisioning })] : []),
+        MeteringModule.forRoot({ http: true, config: options.metering }),
+        ...(options.worker ? [WorkerCoreModule.forRoot({ provisioning: options.provisioning, metering: options.metering })] : []),
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

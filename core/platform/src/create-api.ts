@@ -2,7 +2,7 @@ import { VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { LogDestination, createRootLogger, MetricsService, PinoNestLogger, ProblemDto, ProblemException, assertJsonDepth, runWithRequestId, uuidv7, WerkbankConfig } from '@werkbank/kernel';
+import { LogDestination, createRootLogger, MetricsService, PinoNestLogger, ProblemDto, ProblemException, assertJsonDepth, routeBodyLimit, runWithRequestId, uuidv7, WerkbankConfig } from '@werkbank/kernel';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { ApiModule, ApiModuleOptions } from './api.module';
 
@@ -12,7 +12,7 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Werkbank API')
     .setDescription(
-      'Control plane of a Werkbank AI workspace cloud: tenants, users, authentication, API keys, audit, plugins and service instances.\n\n' +
+      'Control plane of a Werkbank AI workspace cloud: tenants, users, authentication, API keys, audit, plugins, service instances, meters, usage and quotas.\n\n' +
       'Authenticate with `Authorization: Bearer <token>`: an access token from `POST /v1/auth/login` or an API key (`wbk_...`). ' +
       'Errors are RFC 9457 `application/problem+json` documents with a stable `code`. Lists are cursor-paginated (`cursor`, `limit`, `nextCursor`). ' +
       'POSTs that create something honour an `Idempotency-Key` header.',
@@ -40,6 +40,12 @@ export async function createApp(config: WerkbankConfig, options: CreateAppOption
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : uuidv7();
     },
+  });
+  // A route marked @BodyLimit() (bulk usage ingestion) gets its own Fastify bodyLimit, never below
+  // BODY_LIMIT; Fastify enforces it for Content-Length and streamed bodies. Other routes keep BODY_LIMIT.
+  adapter.getInstance().addHook('onRoute', (route) => {
+    const limit = routeBodyLimit(route.config);
+    if (limit) route.bodyLimit = Math.max(limit, config.bodyLimitBytes);
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config, options), adapter, {
     logger: options.logger === false ? false : new PinoNestLogger(rootLogger),

@@ -1,4 +1,5 @@
 import { KERNEL_ENTITIES, KERNEL_MIGRATIONS } from '@werkbank/kernel';
+import { METERING_ENTITIES, METERING_MIGRATIONS } from '@werkbank/metering';
 import { PROVISIONING_ENTITIES, PROVISIONING_MIGRATIONS } from '@werkbank/provisioning';
 import { TENANCY_ENTITIES, TENANCY_MIGRATIONS } from '@werkbank/tenancy';
 import { DataSource, DataSourceOptions } from 'typeorm';
@@ -8,8 +9,8 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: [...KERNEL_ENTITIES, ...TENANCY_ENTITIES, ...PROVISIONING_ENTITIES],
-    migrations: [...KERNEL_MIGRATIONS, ...TENANCY_MIGRATIONS, ...PROVISIONING_MIGRATIONS],
+    entities: [...KERNEL_ENTITIES, ...TENANCY_ENTITIES, ...PROVISIONING_ENTITIES, ...METERING_ENTITIES],
+    migrations: [...KERNEL_MIGRATIONS, ...TENANCY_MIGRATIONS, ...PROVISIONING_MIGRATIONS, ...METERING_MIGRATIONS],
     migrationsTableName: 'schema_migrations',
     synchronize: false,
     migrationsRun: false,

@@ -6,6 +6,7 @@ import {
   bullmqOptions, CLOCK, Clock, DOMAIN_EVENT_CONSUMERS, DOMAIN_EVENTS_QUEUE, DomainEventConsumer, DomainEventDispatcher, KernelModule, OutboxRelay,
   pruneIdempotencyKeys, WERKBANK_CONFIG, WerkbankConfig,
 } from '@werkbank/kernel';
+import { MeteringConfig, MeteringModule, QuotaThresholdWatcher } from '@werkbank/metering';
 import { PluginHostModule } from '@werkbank/plugin-host';
 import { ProvisioningConfig, ProvisioningModule, TenantServicesFollower } from '@werkbank/provisioning';
 import { pruneExpiredTokens, TenancyConsumersModule, TenantStatusNotifier } from '@werkbank/tenancy';
@@ -53,16 +54,18 @@ class WorkerRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
 
 /**
  * The worker's parts without the process roots (database, kernel, plugin host): the outbox
- * relay, the domain-event consumers, maintenance and the provisioning engine. The worker
+ * relay, the domain-event consumers, maintenance, the provisioning engine and metering's
+ * collection, quota checks and maintenance. The worker
  * process imports it through WorkerModule; tests and the plugin testkit add it to the API app.
  */
 @Module({})
 export class WorkerCoreModule {
-  static forRoot(options: { provisioning?: ProvisioningConfig } = {}): DynamicModule {
+  static forRoot(options: { provisioning?: ProvisioningConfig; metering?: MeteringConfig } = {}): DynamicModule {
     const provisioning = ProvisioningModule.forRoot({ worker: true, config: options.provisioning });
+    const metering = MeteringModule.forRoot({ worker: true, config: options.metering });
     return {
       module: WorkerCoreModule,
-      imports: [TenancyConsumersModule, provisioning],
+      imports: [TenancyConsumersModule, provisioning, metering],
       providers: [
         { provide: DOMAIN_EVENTS_QUEUE_TOKEN, inject: [WERKBANK_CONFIG], useFactory: (config: WerkbankConfig) => new Queue(DOMAIN_EVENTS_QUEUE, bullmqOptions(config)) },
         {
@@ -72,7 +75,7 @@ export class WorkerCoreModule {
         },
         {
           provide: DOMAIN_EVENT_CONSUMERS,
-          inject: [TenantStatusNotifier, TenantServicesFollower],
+          inject: [TenantStatusNotifier, TenantServicesFollower, QuotaThresholdWatcher],
           useFactory: (...consumers: DomainEventConsumer[]) => consumers,
         },
         WorkerRuntime,

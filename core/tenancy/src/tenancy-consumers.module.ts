@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TenantStatusNotifier } from './application/consumers/tenant-status-notifier.consumer';
-import { TenantRepository } from './infrastructure/persistence/tenancy.repositories';
+import { ApiKeyRepository, TenantRepository } from './infrastructure/persistence/tenancy.repositories';
 import { TenantAccess } from './application/tenant-access';
 import { TenantDirectory } from './application/tenant-directory';
+import { ApiKeyVerifier } from './application/api-key-verifier';
 
 /** The tenancy context's event consumers and maintenance, for the worker process. */
 @Module({
@@ -12,10 +13,10 @@ import { TenantDirectory } from './application/tenant-directory';
 })
 export class TenancyConsumersModule {}
 
-/** The tenancy read side other contexts use (TenantDirectory), for the api and worker processes. */
+/** The tenancy read side other contexts use (TenantDirectory, ApiKeyVerifier), for the api, worker and gateway processes. */
 @Module({
-  providers: [TenantRepository, TenantAccess, TenantDirectory],
-  exports: [TenantDirectory],
+  providers: [TenantRepository, TenantAccess, TenantDirectory, ApiKeyRepository, ApiKeyVerifier],
+  exports: [TenantDirectory, ApiKeyVerifier],
 })
 export class TenantDirectoryModule {}
 

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { ApiKeyVerifier } from './application/api-key-verifier';
 import { CreateApiKeyHandler, RevokeApiKeyHandler } from './application/commands/api-key.handler';
 import { ChangeTenantStatusHandler } from './application/commands/change-tenant-status.handler';
 import { CreateTenantHandler } from './application/commands/create-tenant.handler';
@@ -34,7 +35,7 @@ const COMMAND_HANDLERS = [
   controllers: [AuthController, MeController, TenantsController, MembershipsController, UsersController, ApiKeysController, AuditController],
   providers: [
     TenantRepository, UserRepository, TokenRepository, ApiKeyRepository,
-    TenantAccess, TokenService, LoginRateLimiter, BearerStrategy,
+    TenantAccess, TokenService, LoginRateLimiter, ApiKeyVerifier, BearerStrategy,
     ...COMMAND_HANDLERS, ...TENANCY_QUERY_HANDLERS,
     { provide: APP_GUARD, useClass: BearerAuthGuard },
   ],

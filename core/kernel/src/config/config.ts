@@ -155,5 +155,27 @@ export function loadConfig(env: Env = process.env): WerkbankConfig {
   return config;
 }
 
+/**
+ * Integer variables of a context's own configuration (e.g. PROVISIONING_*, METERING_*): each
+ * `[name, default, minimum]`; unset or empty means the default. Every bad one is named in one
+ * ConfigError.
+ */
+export function readIntegerVariables<K extends string>(env: Env, spec: Record<K, readonly [name: string, fallback: number, min: number]>): Record<K, number> {
+  const problems: string[] = [];
+  const values = {} as Record<K, number>;
+  for (const key of Object.keys(spec) as K[]) {
+    const [name, fallback, min] = spec[key];
+    const raw = env[name];
+    const n = Number(raw);
+    if (raw === undefined || raw === '') values[key] = fallback;
+    else if (!Number.isInteger(n) || n < min) {
+      problems.push(`${name} must be an integer >= ${min} (got "${raw}")`);
+      values[key] = fallback;
+    } else values[key] = n;
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return values;
+}
+
 /** Nest injection token for the validated configuration. */
 export const WERKBANK_CONFIG = Symbol('WERKBANK_CONFIG');

@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CLOCK, loadConfig, MAILER, SystemClock, WerkbankConfig } from '@werkbank/kernel';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, MemoryMailer, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from './test-fixtures';
 import { createApp, dataSourceOptions, runMigrations } from '@werkbank/platform';
+import { loadMeteringConfig } from '@werkbank/metering';
 import type { PluginCandidate } from '@werkbank/plugin-host';
 import type { ServicePlugin } from '@werkbank/plugin-sdk';
 import { ProvisioningConfig } from '@werkbank/provisioning';
@@ -90,6 +91,8 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
     pluginEnv: { ...process.env, ...options.env },
     worker: options.worker ?? (plugins !== undefined && plugins.length > 0),
     provisioning: { ...TEST_PROVISIONING, ...options.provisioning },
+    // METERING_* from `env` (e.g. a long METERING_COLLECT_INTERVAL_MS when a test runs collection rounds itself)
+    metering: loadMeteringConfig({ ...process.env, ...options.env }),
   });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -36,3 +36,8 @@ export function pathsWith(principal: TenancyPrincipal, permission: Permission): 
 export function highestRank(principal: TenancyPrincipal, tenantPath: string, rank: Record<Role, number>): number {
   return Math.max(0, ...grantsCovering(principal, tenantPath).map((g) => (g.role ? rank[g.role] : rank.tenant_admin)));
 }
+
+/** A person holding `operator_admin` (a role that exists only on the operator, the root). */
+export function isOperatorAdmin(principal: TenancyPrincipal): boolean {
+  return principal.kind === 'user' && principal.grants.some((g) => g.role === 'operator_admin');
+}

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Tx } from '@werkbank/kernel';
-import type { Permission } from '../domain/roles';
+import { Problems, Tx, UUID_PATTERN as UUID } from '@werkbank/kernel';
+import type { Permission, Role } from '../domain/roles';
+import { isInSubtree } from '../domain/tenant';
 import { TenantRepository, likePrefix } from '../infrastructure/persistence/tenancy.repositories';
 import { entityManagerOf } from '@werkbank/kernel';
-import type { TenancyPrincipal } from './access';
+import { can, type TenancyPrincipal } from './access';
 import { TenantAccess } from './tenant-access';
 
 /** What other contexts may know about a tenant. */
@@ -46,6 +47,43 @@ export class TenantDirectory {
     if (!tenant) return [];
     const rows: Array<{ id: string }> = await entityManagerOf(tx).query(`SELECT id FROM tenants WHERE path LIKE $1`, [likePrefix(tenant.path)]);
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Like `requireAccess`, and the caller must also hold one of `roles` through a membership on a
+   * proper ancestor of the tenant: it administers the tenant from above (API keys never do).
+   */
+  async requireAccessFromAbove(tx: Tx, principal: TenancyPrincipal, tenantId: string, permission: Permission, roles: readonly Role[]): Promise<TenantSummary> {
+    const tenant = await this.access.require(tx, principal, tenantId, permission);
+    const above = principal.grants.some((g) => g.role !== null && roles.includes(g.role) && g.path !== tenant.path && isInSubtree(tenant.path, g.path));
+    if (!above) throw Problems.forbidden('auth.forbidden', `Only ${roles.join(' or ')} above this tenant may do this.`);
+    return { id: tenant.id, name: tenant.name, status: tenant.status, slug: tenantSlug(tenant.id), timeZone: tenant.timeZone };
+  }
+
+  /**
+   * Of `tenantIds`, those that exist and, with a principal, where it holds `permission`. One query
+   * for any number of ids; ids that are not UUIDs are simply not in the result.
+   */
+  async permittedIds(tx: Tx, tenantIds: readonly string[], principal: TenancyPrincipal | null, permission: Permission): Promise<Set<string>> {
+    const ids = [...new Set(tenantIds)].filter((id) => UUID.test(id));
+    if (ids.length === 0) return new Set();
+    const rows: Array<{ id: string; path: string }> = await entityManagerOf(tx).query(`SELECT id, path FROM tenants WHERE id = ANY($1::uuid[])`, [ids]);
+    return new Set(rows.filter((r) => principal === null || can(principal, r.path, permission)).map((r) => r.id));
+  }
+
+  /** The tenant with its effective status: a suspended or closed ancestor makes it suspended or closed too. One query. */
+  async getEffective(tx: Tx, tenantId: string): Promise<TenantSummary | null> {
+    if (!UUID.test(tenantId)) return null;
+    const rows: Array<{ id: string; name: string; status: TenantSummary['status']; time_zone: string; blocked: TenantSummary['status'] | null }> = await entityManagerOf(tx).query(
+      `SELECT t.id, t.name, t.status, t.time_zone,
+              (SELECT a.status FROM tenants a
+                WHERE a.id = ANY(string_to_array(trim(both '/' from t.path), '/')::uuid[]) AND a.status <> 'active'
+                ORDER BY (a.status = 'closed') DESC LIMIT 1) AS blocked
+         FROM tenants t WHERE t.id = $1`,
+      [tenantId],
+    );
+    const t = rows[0];
+    return t ? { id: t.id, name: t.name, status: t.blocked ?? t.status, slug: tenantSlug(t.id), timeZone: t.time_zone } : null;
   }
 
   /** Whether the tenant and all its ancestors are active. */

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { CLOCK, Clock, ProblemException, TransactionRunner } from '@werkbank/kernel';
+import { ProblemException, TransactionRunner } from '@werkbank/kernel';
 import { Strategy } from 'passport-http-bearer';
 import type { TenancyPrincipal } from '../application/access';
-import { API_KEY_PREFIX, hasValidApiKeyChecksum, sha256 } from '../domain/secrets';
-import { ApiKeyRepository, TenantRepository, UserRepository } from '../infrastructure/persistence/tenancy.repositories';
+import { ApiKeyVerifier } from '../application/api-key-verifier';
+import { API_KEY_PREFIX } from '../domain/secrets';
+import { UserRepository } from '../infrastructure/persistence/tenancy.repositories';
 import { TokenService } from './token.service';
 
 const unauthenticated = (code: string, detail: string) => new ProblemException(401, code, 'Unauthorized', detail);
@@ -20,9 +21,7 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
     private readonly tx: TransactionRunner,
     private readonly tokens: TokenService,
     private readonly users: UserRepository,
-    private readonly apiKeys: ApiKeyRepository,
-    private readonly tenants: TenantRepository,
-    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly apiKeys: ApiKeyVerifier,
   ) {
     super();
   }
@@ -48,19 +47,11 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
   }
 
   private async fromApiKey(key: string): Promise<TenancyPrincipal> {
-    const invalid = unauthenticated('auth.invalid_api_key', 'The API key is unknown, expired or revoked.');
-    if (!hasValidApiKeyChecksum(key)) throw invalid;
-    const reader = this.tx.reader();
-    const row = await this.apiKeys.findByHash(reader, sha256(key));
-    const now = this.clock.now();
-    if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) throw invalid;
-    const tenant = await this.tenants.findById(reader, row.tenantId);
-    if (!tenant) throw invalid;
-    const blocked = await this.tenants.blockedAncestor(reader, tenant.path);
-    if (blocked) {
-      throw new ProblemException(403, 'tenant.suspended', 'Tenant not active', `The tenant of this API key is ${blocked.status}; contact your administrator.`);
+    const verified = await this.apiKeys.verify(key);
+    if (!verified) throw unauthenticated('auth.invalid_api_key', 'The API key is unknown, expired or revoked.');
+    if (verified.tenantStatus !== 'active') {
+      throw new ProblemException(403, 'tenant.suspended', 'Tenant not active', `The tenant of this API key is ${verified.tenantStatus}; contact your administrator.`);
     }
-    await this.apiKeys.touch(reader, row.id, now);
-    return { kind: 'api_key', id: row.id, tenantId: row.tenantId, scopes: row.scopes, grants: [{ tenantId: tenant.id, path: tenant.path, role: null }] };
+    return { kind: 'api_key', id: verified.apiKeyId, tenantId: verified.tenantId, scopes: verified.scopes, grants: [{ tenantId: verified.tenantId, path: verified.tenantPath, role: null }] };
   }
 }

@@ -5,7 +5,7 @@ export type Role = (typeof ROLES)[number];
 /** Permissions, also the API-key scopes (`*` grants all of them). */
 export const PERMISSIONS = [
   'tenants:read', 'tenants:write', 'users:read', 'users:write', 'api_keys:read', 'api_keys:write', 'audit:read',
-  'services:read', 'services:write',
+  'services:read', 'services:write', 'usage:read', 'usage:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -15,8 +15,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   operator_admin: ADMIN,
   reseller_admin: ADMIN,
   tenant_admin: ADMIN,
-  tenant_member: ['tenants:read', 'services:read'],
-  billing_viewer: ['tenants:read', 'services:read'],
+  tenant_member: ['tenants:read', 'services:read', 'usage:read'],
+  billing_viewer: ['tenants:read', 'services:read', 'usage:read'],
 };
 
 /** Higher rank may grant lower or equal ranks. */

@@ -33,6 +33,14 @@ export class ServiceInstanceRepository {
       .where(`i.tenant_id IN (:...tenantIds) AND i.state NOT IN ('deprovisioned')`, { tenantIds })
       .setLock('pessimistic_write').getMany();
   }
+  /** Instances that exist at their service (active or suspended, or moving between the two), oldest first. */
+  async provisioned(tx: Tx, pluginIds?: readonly string[]): Promise<ServiceInstanceEntity[]> {
+    const qb = entityManagerOf(tx).createQueryBuilder(ServiceInstanceEntity, 'i')
+      .where(`i.state IN ('active', 'suspending', 'suspended', 'resuming')`)
+      .orderBy('i.id', 'ASC');
+    if (pluginIds) qb.andWhere('i.plugin_id IN (:...pluginIds)', { pluginIds: pluginIds.length ? [...pluginIds] : [''] });
+    return qb.getMany();
+  }
   /** Instances whose state is not where it should be and that did not move for `olderThan`. */
   async unsettled(tx: Tx, olderThan: Date, limit: number): Promise<ServiceInstanceEntity[]> {
     return entityManagerOf(tx).createQueryBuilder(ServiceInstanceEntity, 'i')

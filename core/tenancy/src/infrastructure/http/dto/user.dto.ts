@@ -55,7 +55,7 @@ export class CreateApiKeyDto {
   @ApiProperty({ example: 'CI pipeline' }) @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
   @ApiProperty({
     example: ['tenants:read', 'gateway:ollama'],
-    description: '`*` (everything the tenant may do), `tenants:read`, `tenants:write`, `users:read`, `users:write`, `api_keys:read`, `api_keys:write`, `audit:read`, `services:read`, `services:write`, or `gateway:<pluginId>`',
+    description: '`*` (everything the tenant may do), `tenants:read`, `tenants:write`, `users:read`, `users:write`, `api_keys:read`, `api_keys:write`, `audit:read`, `services:read`, `services:write`, `usage:read`, `usage:write`, or `gateway:<pluginId>`',
   })
   @IsArray() @ArrayNotEmpty() @ArrayMaxSize(50) @IsString({ each: true }) @Matches(SCOPE_PATTERN, { each: true, message: 'each scope must be *, a permission like tenants:read, or gateway:<pluginId>' })
   scopes!: string[];

@@ -1,0 +1,24 @@
+export * from './metering.module';
+export * from './metering.config';
+export { UsageIngestion, MAX_EVENTS_PER_BATCH, USAGE_RECORDED } from './application/usage-ingestion';
+export type { IngestCaller, IngestResult, UsageEventInput } from './application/usage-ingestion';
+export { EntitlementsService } from './application/entitlements.service';
+export type { QuotaState, TenantEntitlements } from './application/entitlements.service';
+export { UsageQueryService } from './application/usage-query.service';
+export type { UsageRequest } from './application/usage-query.service';
+export type { GroupBy, UsageItem } from './domain/usage-query';
+export { UsageCollectionRuntime } from './application/collection/usage-collection.runtime';
+export type { InstanceCollection } from './application/collection/usage-collection.runtime';
+export { MeteringMaintenance } from './application/collection/metering-maintenance';
+export { QuotaThresholdWatcher } from './application/consumers/quota-threshold.consumer';
+export { QUOTA_THRESHOLD_REACHED } from './application/quota-thresholds';
+export { InvoicedPeriods } from './application/invoiced-periods';
+export { MeterConflictError } from './application/meter-synchronizer';
+export { USAGE_REJECTIONS, DEDUP_WINDOW_MS } from './domain/usage-event';
+export { AGGREGATIONS } from './domain/meter';
+export type { Aggregation } from './domain/meter';
+import { METERING_ENTITIES } from './infrastructure/persistence/metering.entities';
+import { MeteringInit1763900000300 } from './infrastructure/persistence/migrations/1763900000300-metering-init';
+
+export { METERING_ENTITIES };
+export const METERING_MIGRATIONS = [MeteringInit1763900000300];

@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { entityManagerOf, Tx } from '@werkbank/kernel';
+import { GAUGE_LOOKBACK_MS, MeterSpec, UsageScope } from '../../domain/usage-query';
+
+export interface RawUsageRow {
+  meter: string;
+  grp: string | null;
+  value: string;
+}
+
+const LOCAL_FORMAT = { day: 'YYYY-MM-DD', hour: 'YYYY-MM-DD"T"HH24' } as const;
+
+/** Positional parameters collected while a statement is written. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** The range, tenants and grouping every aggregation shares. */
+function scopeSql(scope: UsageScope, p: Params) {
+  const tenants = p.add(scope.tenantIds);
+  const from = p.add(scope.from);
+  const to = p.add(scope.to);
+  const g = scope.groupBy;
+  const tz = g.kind === 'day' || g.kind === 'hour' ? p.add(scope.timeZone) : null;
+  const dim = g.kind === 'dimension' ? p.add(g.name) : null;
+  /** the group of an event row `alias` */
+  const groupOf = (alias: string): string =>
+    g.kind === 'day' || g.kind === 'hour' ? `to_char(${alias}.occurred_at AT TIME ZONE ${tz}, '${LOCAL_FORMAT[g.kind]}')`
+      : g.kind === 'dimension' ? `${alias}.properties ->> ${dim}` : 'NULL::text';
+  return { tenants, from, to, tz, dim, groupOf };
+}
+
+/** A gauge series: the values of the meter's declared dimensions (a text array). */
+function seriesOf(e: string, m: string): string {
+  return `ARRAY(SELECT ${e}.properties ->> d FROM jsonb_array_elements_text(${m}.dims::jsonb) d)`;
+}
+
+/** The aggregations, in SQL over usage_events; voided events are left out everywhere. */
+@Injectable()
+export class UsageQueryRepository {
+  /** sum, count, max and unique_count (distinct values of the value property, per tenant). */
+  async simple(tx: Tx, scope: UsageScope, meters: readonly MeterSpec[]): Promise<RawUsageRow[]> {
+    if (meters.length === 0) return [];
+    const p = new Params();
+    const s = scopeSql(scope, p);
+    const sql = `
+      SELECT e.meter, ${s.groupOf('e')} AS grp,
+             (CASE m.agg WHEN 'sum' THEN sum(e.quantity) WHEN 'count' THEN count(*)::numeric WHEN 'max' THEN max(e.quantity)
+                ELSE (count(DISTINCT (e.tenant_id, e.properties ->> m.vp)) FILTER (WHERE m.agg = 'unique_count' AND e.properties ? m.vp))::numeric
+              END)::text AS value
+        FROM usage_events e
+        JOIN unnest(${p.add(meters.map((m) => m.key))}::text[], ${p.add(meters.map((m) => m.aggregation))}::text[], ${p.add(meters.map((m) => m.valueProperty))}::text[]) AS m(key, agg, vp)
+          ON m.key = e.meter
+       WHERE e.tenant_id = ANY(${s.tenants}::uuid[]) AND e.occurred_at >= ${s.from} AND e.occurred_at < ${s.to} AND e.voided_at IS NULL
+       GROUP BY e.meter, m.agg, grp`;
+    return entityManagerOf(tx).query(sql, p.values);
+  }
+
+  /**
+   * latest: per series (tenant and the meter's dimension values) the last sample of each group,
+   * added up over the series (e.g. the points stored in every collection).
+   */
+  async latest(tx: Tx, scope: UsageScope, meters: readonly MeterSpec[]): Promise<RawUsageRow[]> {
+    if (meters.length === 0) return [];
+    const p = new Params();
+    const s = scopeSql(scope, p);
+    const sql = `
+      WITH m AS (SELECT * FROM unnest(${p.add(meters.map((m) => m.key))}::text[], ${p.add(meters.map((m) => JSON.stringify(m.dimensions)))}::text[]) AS m(key, dims)),
+      s AS (
+        SELECT e.meter, ${s.groupOf('e')} AS grp, e.tenant_id, ${seriesOf('e', 'm')} AS series, e.quantity, e.occurred_at, e.received_at, e.idempotency_key
+          FROM usage_events e JOIN m ON m.key = e.meter
+         WHERE e.tenant_id = ANY(${s.tenants}::uuid[]) AND e.occurred_at >= ${s.from} AND e.occurred_at < ${s.to} AND e.voided_at IS NULL
+      ), last AS (
+        SELECT DISTINCT ON (meter, grp, tenant_id, series) meter, grp, quantity FROM s
+         ORDER BY meter, grp, tenant_id, series, occurred_at DESC, received_at DESC, idempotency_key DESC
+      )
+      SELECT meter, grp, sum(quantity)::text AS value FROM last GROUP BY meter, grp`;
+    return entityManagerOf(tx).query(sql, p.values);
+  }
+
+  /**
+   * time_weighted: per series the level is its last sample (the one before \`from\` carried in,
+   * looking back 45 days), integrated over time up to \`until\` and divided by the bucket's length:
+   * the average level over the bucket. Buckets are the range, or its local days or hours.
+   */
+  async timeWeighted(tx: Tx, scope: UsageScope, meters: readonly MeterSpec[]): Promise<RawUsageRow[]> {
+    if (meters.length === 0) return [];
+    const p = new Params();
+    const s = scopeSql(scope, p);
+    const until = p.add(scope.until);
+    const lookback = p.add(new Date(scope.from.getTime() - GAUGE_LOOKBACK_MS));
+    const g = scope.groupBy;
+    const buckets = g.kind === 'day' || g.kind === 'hour'
+      // Steps of 15 minutes (every zone offset is a multiple of it) labelled with their local day
+      // or hour: a 23- or 25-hour day, or an hour repeated at a DST change, stays one bucket.
+      ? `steps AS (
+           SELECT ${s.from}::timestamptz AS t
+           UNION
+           SELECT generate_series(date_bin('15 minutes', ${s.from}::timestamptz, TIMESTAMPTZ 'epoch') + interval '15 minutes',
+                                  ${s.to}::timestamptz - interval '1 microsecond', interval '15 minutes')
+         ), labelled AS (
+           SELECT to_char(t AT TIME ZONE ${s.tz}, '${LOCAL_FORMAT[g.kind]}') AS label, min(t) AS s FROM steps GROUP BY 1
+         ), buckets AS (
+           SELECT label, s, coalesce(lead(s) OVER (ORDER BY s), ${s.to}::timestamptz) AS e FROM labelled
+         )`
+      : `buckets AS (SELECT NULL::text AS label, ${s.from}::timestamptz AS s, ${s.to}::timestamptz AS e)`;
+    const group = g.kind === 'day' || g.kind === 'hour' ? 'b.label' : g.kind === 'dimension' ? `seg.properties ->> ${s.dim}` : 'NULL::text';
+    const sql = `
+      WITH m AS (SELECT * FROM unnest(${p.add(meters.map((m) => m.key))}::text[], ${p.add(meters.map((m) => JSON.stringify(m.dimensions)))}::text[]) AS m(key, dims)),
+      samples AS (
+        SELECT e.tenant_id, e.meter, ${seriesOf('e', 'm')} AS series, e.occurred_at AS t, 1 AS rank, e.received_at, e.idempotency_key, e.quantity, e.properties
+          FROM usage_events e JOIN m ON m.key = e.meter
+         WHERE e.tenant_id = ANY(${s.tenants}::uuid[]) AND e.occurred_at >= ${s.from} AND e.occurred_at < ${until} AND e.voided_at IS NULL
+        UNION ALL
+        (SELECT DISTINCT ON (c.tenant_id, c.meter, c.series) c.tenant_id, c.meter, c.series, ${s.from}::timestamptz, 0, c.received_at, c.idempotency_key, c.quantity, c.properties
+          FROM (SELECT e.tenant_id, e.meter, ${seriesOf('e', 'm')} AS series, e.occurred_at, e.received_at, e.idempotency_key, e.quantity, e.properties
+                  FROM usage_events e JOIN m ON m.key = e.meter
+                 WHERE e.tenant_id = ANY(${s.tenants}::uuid[]) AND e.occurred_at >= ${lookback} AND e.occurred_at < ${s.from} AND e.voided_at IS NULL) c
+         ORDER BY c.tenant_id, c.meter, c.series, c.occurred_at DESC, c.received_at DESC, c.idempotency_key DESC)
+      ), seg AS (
+        SELECT meter, quantity, properties, t AS s,
+               coalesce(lead(t) OVER (PARTITION BY tenant_id, meter, series ORDER BY t, rank, received_at, idempotency_key), ${until}::timestamptz) AS e
+          FROM samples
+      ), ${buckets}
+      SELECT seg.meter, ${group} AS grp,
+             sum(seg.quantity * extract(epoch FROM least(seg.e, b.e) - greatest(seg.s, b.s)) / extract(epoch FROM b.e - b.s))::text AS value
+        FROM seg JOIN buckets b ON seg.s < b.e AND seg.e > b.s AND seg.e > seg.s
+       GROUP BY seg.meter, grp`;
+    return entityManagerOf(tx).query(sql, p.values);
+  }
+}

@@ -1,0 +1,62 @@
+import { DynamicModule, INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { GatewayConfig, GatewayCoreModule, GatewayRuntime } from '@werkbank/gateway';
+import { createRootLogger, KernelModule, LogDestination, PinoNestLogger, REDIS, WerkbankConfig } from '@werkbank/kernel';
+import { PluginHostModule, type PluginCandidate } from '@werkbank/plugin-host';
+import type { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from './data-source';
+
+export interface GatewayModuleOptions {
+  /** providers replaced after wiring, e.g. the clock in tests */
+  overrides?: Array<{ provide: unknown; useValue: unknown }>;
+  /** these plugins instead of discovery (tests) */
+  plugins?: PluginCandidate[];
+  /** where plugin variables (WERKBANK_PLUGIN_*) are read; default process.env */
+  pluginEnv?: Record<string, string | undefined>;
+}
+
+/** The gateway process: database, kernel (no HTTP controllers), plugin host, and the metering gateway. */
+@Module({})
+export class GatewayModule {
+  static forRoot(config: WerkbankConfig, gateway: GatewayConfig, options: GatewayModuleOptions = {}): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 3 }),
+        KernelModule.forRoot(config, { http: false, overrides: options.overrides ?? [] }),
+        PluginHostModule.forRoot({ plugins: options.plugins, env: options.pluginEnv }),
+        GatewayCoreModule.forRoot(gateway, {
+          readiness: {
+            inject: [DataSource, REDIS],
+            useFactory: (dataSource: DataSource, redis: Redis) => ({ postgres: () => dataSource.query('SELECT 1'), redis: () => redis.ping() }),
+          },
+        }),
+      ],
+    };
+  }
+}
+
+export interface CreateGatewayOptions extends GatewayModuleOptions {
+  logger?: boolean;
+  /** log lines go here instead of stdout (tests capture them) */
+  logDestination?: LogDestination;
+}
+
+/** A started gateway: call `listen()` to open its port, `close()` to stop it (last usage sent or journaled). */
+export interface Gateway {
+  app: INestApplicationContext;
+  runtime: GatewayRuntime;
+  listen(port?: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Builds the metering gateway (used by apps/gateway and the e2e suites). */
+export async function createGateway(config: WerkbankConfig, gateway: GatewayConfig, options: CreateGatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger === false ? false : new PinoNestLogger(createRootLogger(config.logLevel, options.logDestination));
+  const app = await NestFactory.createApplicationContext(GatewayModule.forRoot(config, gateway, options), { logger, bufferLogs: false, abortOnError: false });
+  await app.init();
+  const runtime = app.get(GatewayRuntime);
+  return { app, runtime, listen: (port, host) => runtime.listen(port, host), close: () => app.close() };
+}
