@@ -91,6 +91,7 @@ async function main() {
   await build();
   let failed = false;
   for (const name of names) {
+    if (stopping) break;
     say(`=== ${name}${options.quick ? ' (--quick: small sizes, figures not comparable)' : ''} ===`);
     const started = Date.now();
     const processesBefore = processTable();

@@ -142,9 +142,42 @@ export async function runUsageQuery(options) {
     const sequential = await runClient({ kind: 'latency', targets, concurrency: 1, warmup: 300, blockSize: perTarget, blocks: 10, label: 'sequential' });
     say('latency, 4 requests at a time ...');
     const parallel = await runClient({ kind: 'latency', targets, concurrency: 4, warmup: 100, blockSize: perTarget, blocks: 10, label: 'concurrency 4' });
-    await db.end();
 
-    for (const run of [sequential, parallel]) {
+    // What-if: the same sum/count answers from a covering index (index-only scan) and from a daily
+    // rollup — not the product's SQL; evidence for what would meet the target (docs/performance.md).
+    say('what-if: sum/count with the existing index, with a covering index, from a daily rollup ...');
+    const monthFrom = answer.from;
+    const monthTo = answer.to;
+    const sumCount = `SELECT e.meter, sum(e.quantity)::text AS value, count(*) AS events FROM usage_events e
+      WHERE e.tenant_id = $1 AND e.meter = ANY($2::text[]) AND e.occurred_at >= $3 AND e.occurred_at < $4 AND e.voided_at IS NULL GROUP BY e.meter`;
+    const sumKeys = QUERY_METERS.filter((m) => m.aggregation === 'sum' || m.aggregation === 'count').map((m) => m.key);
+    const whatIf = (label, text) => ({ label, kind: 'sql', databaseUrl: stack.databaseUrl, sql: text, params: ['{tenant}', sumKeys, monthFrom, monthTo], tenants, expectRows: true, seed: 4 });
+    const before = await runClient({ kind: 'latency', targets: [whatIf('sum/count only, existing index', sumCount)], concurrency: 1, warmup: 300, blockSize: perTarget, blocks: 10, label: 'what-if' });
+    t = performance.now();
+    await db.query('CREATE INDEX usage_events_covering ON usage_events (tenant_id, meter, occurred_at) INCLUDE (quantity, voided_at)');
+    await db.query('VACUUM ANALYZE usage_events');
+    const coveringSeconds = (performance.now() - t) / 1000;
+    const coveringPlan = (await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sumCount}`, [tenants[2], sumKeys, monthFrom, monthTo])).rows.map((r) => r['QUERY PLAN']).join('\n');
+    t = performance.now();
+    await db.query(`CREATE TABLE bench_usage_daily AS SELECT tenant_id, meter, date_trunc('day', occurred_at, '${TIME_ZONE}') AS day, sum(quantity) AS quantity, count(*) AS events
+      FROM usage_events WHERE voided_at IS NULL GROUP BY 1, 2, 3`);
+    await db.query('CREATE INDEX ON bench_usage_daily (tenant_id, meter, day)');
+    await db.query('VACUUM ANALYZE bench_usage_daily');
+    const rollupSeconds = (performance.now() - t) / 1000;
+    const rollupRows = Number((await db.query('SELECT count(*) FROM bench_usage_daily')).rows[0].count);
+    const after = await runClient({
+      kind: 'latency', concurrency: 1, warmup: 300, blockSize: perTarget, blocks: 10, label: 'what-if',
+      targets: [
+        whatIf('sum/count only, covering index (index-only scan)', sumCount),
+        { ...whatIf('the endpoint\'s statements, covering index present', ''), kind: 'sql-usage', meters, timeZone: TIME_ZONE, seed: 3 },
+        whatIf('sum/count from a daily rollup (whole days)', `SELECT meter, sum(quantity)::text AS value, sum(events) AS events FROM bench_usage_daily
+          WHERE tenant_id = $1 AND meter = ANY($2::text[]) AND day >= $3 AND day < $4 GROUP BY meter`),
+      ],
+    });
+    await db.end();
+    const whatIfRuns = { existingIndex: before.targets[0], covering: after.targets[0], endpointWithCovering: after.targets[1], rollup: after.targets[2], coveringSeconds, rollupSeconds, rollupRows, coveringPlan };
+
+    for (const run of [sequential, parallel, before, after]) {
       for (const target of run.targets) if (target.errors.count) problems.push(`${run.label} ${target.label}: ${target.errors.count} errors, e.g. ${target.errors.samples[0]}`);
     }
     const [apiKeySeq, jwtSeq, sqlSeq] = sequential.targets;
@@ -159,8 +192,13 @@ export async function runUsageQuery(options) {
           isTarget ? `p99 <= ${TARGET_P99_MS}` : '', isTarget ? (met ? 'yes' : 'NO') : '']);
       }
     }
+    for (const target of [...before.targets, ...after.targets]) {
+      const x = target.totalMs;
+      rows.push([`what-if c=1: ${target.label}`, fmt(x.p50), fmt(x.p90), fmt(x.p99), fmt(x.p999), fmt(x.p99 / sqlSeq.totalMs.p99), '', '']);
+    }
     return {
       name: 'usage-query',
+      whatIf: whatIfRuns,
       machine,
       settings: { tenants: tenantCount, fixtureEvents: count, meters: QUERY_METERS.map((m) => `${m.key} (${m.aggregation}, ${Math.round(m.share * 100)} %)`), timeZone: TIME_ZONE, fixtureRange: [new Date(fromMs).toISOString(), new Date(toMs).toISOString()], requestsPerTarget: perTarget * 10 },
       fixture: { tenantsSeconds, loadSeconds, vacuumSeconds, sizes },

@@ -247,6 +247,21 @@ async function prepareTarget(target, concurrency) {
       },
     };
   }
+  if (target.kind === 'sql') {
+    // one statement with `{tenant}` in its parameters replaced by a random tenant (what-if queries)
+    const pgPool = new pg.Pool({ connectionString: target.databaseUrl, max: concurrency });
+    return {
+      close: () => pgPool.end(),
+      async run() {
+        const tenant = target.tenants[Math.floor(random() * target.tenants.length)];
+        const start = performance.now();
+        const { rows } = await pgPool.query(target.sql, target.params.map((p) => (p === '{tenant}' ? tenant : p)));
+        const total = performance.now() - start;
+        if (target.expectRows && rows.length === 0) throw new Error(`${target.label}: no rows for tenant ${tenant}`);
+        return { ttfb: total, total };
+      },
+    };
+  }
   throw new Error(`unknown target kind ${target.kind}`);
 }
 

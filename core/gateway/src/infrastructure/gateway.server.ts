@@ -2,8 +2,8 @@ import { ProblemException, PROBLEM_CONTENT_TYPE } from '@werkbank/kernel';
 import type { ExtractedUsage, GatewayExchange, GatewayRoute } from '@werkbank/plugin-sdk';
 import type { UsageEventInput } from '@werkbank/metering';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -53,6 +53,7 @@ const JSON_TYPE = /^application\/(.+\+)?json\b/i;
 /** connection failures where the request never reached the node: safe to try another one */
 const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const STREAM_TYPE = /^(text\/event-stream|application\/(x-)?ndjson)\b/i;
 const CHALLENGE = 'Bearer realm="werkbank-gateway", Basic realm="werkbank-gateway", charset="UTF-8"';
 /** a JSON response, NDJSON line or SSE event longer than this is passed on unparsed */
 const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
@@ -64,15 +65,22 @@ class Refusal {
   constructor(readonly problem: ProblemException, readonly headers: Record<string, string> = {}) {}
 }
 
-interface Forward {
+/** A request that passed every check, with its body as it goes upstream. */
+interface Admitted {
   plugin: GatewayPlugin;
   compiled: CompiledRoute;
   tenantId: string;
-  requestId: string;
+  /** below `/<pluginId>`, as sent */
   path: string;
-  search: string;
+  /** the parsed JSON body, when the route reads it */
   requestBody?: unknown;
   body?: Buffer | string | IncomingMessage;
+}
+
+interface Forward extends Admitted {
+  requestId: string;
+  /** the query string with its `?`, or '' */
+  search: string;
   started: number;
 }
 
@@ -153,8 +161,6 @@ export class GatewayServer {
 
   private async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
-    const requestId = String(request.id);
-    void reply.header('x-request-id', requestId);
     const url = request.raw.url ?? '/';
     const q = url.indexOf('?');
     const fullPath = q < 0 ? url : url.slice(0, q);
@@ -165,10 +171,7 @@ export class GatewayServer {
     const label = plugin ? pluginId : 'unknown';
     try {
       const forward = await this.admit(request, plugin, pluginId, path);
-      forward.requestId = requestId;
-      forward.search = q < 0 ? '' : url.slice(q);
-      forward.started = started;
-      await this.forward(request, reply, forward);
+      await this.forward(request, reply, { ...forward, requestId: String(request.id), search: q < 0 ? '' : url.slice(q), started });
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       this.sendProblem(request, reply, error, label);
@@ -177,7 +180,7 @@ export class GatewayServer {
   }
 
   /** Everything decided before the upstream sees the request; throws a Refusal. */
-  private async admit(request: FastifyRequest, plugin: GatewayPlugin | undefined, pluginId: string, path: string): Promise<Forward> {
+  private async admit(request: FastifyRequest, plugin: GatewayPlugin | undefined, pluginId: string, path: string): Promise<Admitted> {
     const key = presentedKey(request.headers);
     const lookup = key ? this.deps.lookupKey(key) : null;
     const result = lookup && 'then' in lookup ? await lookup : lookup;
@@ -227,13 +230,13 @@ export class GatewayServer {
       throw new Refusal(problem(429, 'quota.exceeded', 'Quota exceeded', `The hard limit of ${quota.hardLimit} for ${quota.meter} is reached until ${quota.resetsAt}.`,
         { meter: quota.meter, hardLimit: quota.hardLimit, used: quota.used, resetsAt: quota.resetsAt }));
     }
-    const forward: Forward = { plugin, compiled: match.compiled, tenantId: verified.tenantId, requestId: '', path, search: '', started: 0 };
-    await this.readBody(request, forward);
-    return forward;
+    const admitted: Admitted = { plugin, compiled: match.compiled, tenantId: verified.tenantId, path };
+    await this.readBody(request, admitted);
+    return admitted;
   }
 
   /** Reads and parses a JSON body when the route looks at it; otherwise the body is streamed through. */
-  private async readBody(request: FastifyRequest, forward: Forward): Promise<void> {
+  private async readBody(request: FastifyRequest, forward: Admitted): Promise<void> {
     const raw = request.raw;
     // HTTP/1.1: a request has a body exactly when it declares a length or a transfer coding
     const hasBody = (raw.headers['content-length'] !== undefined && raw.headers['content-length'] !== '0') || raw.headers['transfer-encoding'] !== undefined;
@@ -308,16 +311,13 @@ export class GatewayServer {
     }
     reply.hijack();
     const res = reply.raw;
-    // a stream's first byte must not wait for Nagle or for a second chunk
-    if (format === 'ndjson' || format === 'sse' || out['content-length'] === undefined) res.flushHeaders();
-    const done = (error?: Error | null) => {
+    // a stream's headers go out at once: clients see the answer start before the first token
+    if (contentType ? STREAM_TYPE.test(contentType) : route.streaming === 'ndjson' || route.streaming === 'sse') res.flushHeaders();
+    relay(body, tap, res, (aborted) => {
       const ended = performance.now();
-      this.deps.metrics.requestDuration.observe({ plugin: f.plugin.id, route: f.compiled.pattern, status: String(response.statusCode) }, (ended - f.started) / 1000);
-      if (error && !res.destroyed) res.destroy();
+      this.deps.metrics.requestDuration.observe({ plugin: f.plugin.id, route: f.compiled.pattern, status: aborted ? 'aborted' : String(response.statusCode) }, (ended - f.started) / 1000);
       if (route.extractUsage) this.meter(request, f, response, tap?.messages ?? [], ended - forwardedAt);
-    };
-    if (tap) pipeline(body, tap, res, done);
-    else pipeline(body, res, done);
+    });
   }
 
   private send(node: UpstreamNode, method: string, f: Forward, headers: IncomingHttpHeaders): Promise<Dispatcher.ResponseData> {
@@ -402,6 +402,31 @@ export class GatewayServer {
     this.deps.metrics.refusals.inc({ plugin, code: doc.code });
     return reply.code(doc.status).headers({ ...refusal.headers, 'x-request-id': String(request.id), 'content-type': PROBLEM_CONTENT_TYPE }).send(JSON.stringify(doc));
   }
+}
+
+/**
+ * Streams the upstream's body (through the tap, if any) to the client with backpressure, like
+ * `stream.pipeline` without its per-call AbortController and error objects on the hot path.
+ * `done(aborted)` runs once: after the last byte went out, or when either side broke off (then
+ * the other side is destroyed too: a client that left aborts the upstream request).
+ */
+function relay(body: Readable, tap: MessageStream | undefined, res: ServerResponse, done: (aborted: boolean) => void): void {
+  let settled = false;
+  const settle = (aborted: boolean) => {
+    if (settled) return;
+    settled = true;
+    if (aborted) {
+      body.destroy();
+      tap?.destroy();
+      if (!res.destroyed) res.destroy();
+    }
+    done(aborted);
+  };
+  body.once('error', () => settle(true));
+  tap?.once('error', () => settle(true));
+  res.once('finish', () => settle(false));
+  res.once('close', () => settle(!res.writableFinished));
+  (tap ? body.pipe(tap) : body).pipe(res);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
