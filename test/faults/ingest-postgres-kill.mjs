@@ -127,9 +127,10 @@ async function main() {
 
     const killer = (async () => {
       while (stats.acknowledged < killAfter) await sleep(5);
-      mark(`${stats.acknowledged} of ${batches} batches acknowledged: pg_ctl stop -m immediate`);
+      const acknowledgedBefore = stats.acknowledged;
+      mark(`${acknowledgedBefore} of ${batches} batches acknowledged: pg_ctl stop -m immediate`);
       const output = await pgCtlImmediateStop(stack.pgOptions.dataDir);
-      killed = { acknowledgedBefore: stats.acknowledged, pgCtl: output };
+      killed = { acknowledgedBefore, pgCtl: output };
       mark(`PostgreSQL is down (${output.split('\n').pop()}); restarting in ${o.downSeconds} s`);
       await sleep(o.downSeconds * 1000);
       stack.postgres = await startPostgres(stack.pgOptions);
