@@ -71,7 +71,7 @@ async function startSmtpSink(): Promise<{ port: number; received: ReceivedMail[]
         else if (verb === 'DATA') { inData = true; reply('354 end with <CRLF>.<CRLF>'); }
         else if (verb === 'RSET' || verb === 'NOOP') reply('250 ok');
         else if (verb === 'QUIT') { reply('221 bye'); socket.end(); }
-        else reply('502 5.5.2 not implemented');
+        else reply('502 5.5.2 command not recognized');
       }
     });
   });
