@@ -73,6 +73,12 @@ export interface EntitlementKeyDefinition {
   values?: string[];
   /** used when no plan sets it; must fit `type` (a 'decimal' as a string, e.g. '0.5') */
   default?: boolean | number | string | string[];
+  /**
+   * (since SDK 1.2) the core keeps a monthly quota in step with this entitlement: its value
+   * (type 'integer' or 'decimal') becomes the tenant's `limit` for `meter`, one of the plugin's
+   * own meters; no value means no quota from this entitlement.
+   */
+  quota?: { meter: string; limit: 'hard' | 'soft' };
 }
 
 export type EntitlementValue = boolean | number | string | string[];

@@ -3,4 +3,4 @@
  * range they work with in `manifest.sdkCompatibility`; the plugin host checks it at boot.
  * A breaking change to any exported type needs a new major version (see api/plugin-sdk.api.d.ts).
  */
-export const SDK_VERSION = '1.1.0';
+export const SDK_VERSION = '1.2.0';
