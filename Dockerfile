@@ -11,7 +11,7 @@ COPY . .
 # `npm install`, not `npm ci`: the committed lock file may lack other platforms' optional
 # packages (see docs/toolchain notes).
 RUN npm install --no-audit --no-fund \
- && npx --no -- tsc -b apps/api apps/worker apps/gateway \
+ && npx --no -- tsc -b tsconfig.build.json \
  && npm prune --omit=dev --no-audit --no-fund \
  && mkdir -p .werkbank/gateway-journal \
  && npm cache clean --force

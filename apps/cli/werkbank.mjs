@@ -261,9 +261,9 @@ async function start() {
     if (process.env.WERKBANK_SKIP_BUILD === '1') {
       step(1, 'building: skipped (WERKBANK_SKIP_BUILD=1)');
     } else {
-      step(1, 'building: npx tsc -b apps/api apps/worker apps/gateway ...');
+      step(1, 'building: npx tsc -b tsconfig.build.json ...');
       const t = Date.now();
-      const code = await run('npx', ['--no', '--', 'tsc', '-b', 'apps/api', 'apps/worker', 'apps/gateway'], { name: 'tsc' });
+      const code = await run('npx', ['--no', '--', 'tsc', '-b', 'tsconfig.build.json'], { name: 'tsc' });
       checkpoint();
       if (code !== 0) throw new UserError(`build failed (tsc exit code ${code}): fix the TypeScript errors above and run npm start again`);
       say(`    built in ${seconds(t)}`);
@@ -459,9 +459,9 @@ async function test(jestArgs) {
     }
   }
 
-  step(2, 'type-check and build: npx tsc -b apps/api apps/worker apps/gateway, then npx tsc -p tsconfig.json (tests too) ...');
+  step(2, 'type-check and build: npx tsc -b tsconfig.build.json, then npx tsc -p tsconfig.json (tests too) ...');
   let t = Date.now();
-  let code = await run('npx', ['--no', '--', 'tsc', '-b', 'apps/api', 'apps/worker', 'apps/gateway']);
+  let code = await run('npx', ['--no', '--', 'tsc', '-b', 'tsconfig.build.json']);
   if (code !== 0) fail(`type-check/build failed (tsc exit code ${code})`, code);
   // Jest compiles with SWC, which does not type-check: check the tests' types here.
   code = await run('npx', ['--no', '--', 'tsc', '-p', 'tsconfig.json']);

@@ -9,7 +9,7 @@
 //
 // It starts its own embedded PostgreSQL (temp dir, default settings: fsync and synchronous_commit
 // on), redis-server, migrates, and runs the API (apps/api/dist/main.js, built first with
-// `npx tsc -b apps/api apps/worker apps/gateway` unless WERKBANK_SKIP_BUILD=1) as a child process
+// `npx tsc -b tsconfig.build.json` unless WERKBANK_SKIP_BUILD=1) as a child process
 // with NODE_ENV=production. Everything listens on 127.0.0.1. The result is printed and written to
 // test/bench/results/fault-ingest-postgres-kill-<date>.json; docs/performance.md records a run.
 import { execFile, spawn } from 'node:child_process';

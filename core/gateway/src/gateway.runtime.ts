@@ -223,7 +223,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, BeforeApplication
       }
       if (!urls.length) this.logger.warn({ msg: `plugin "${loaded.id}" names no upstream: its gateway routes answer 503`, plugin: loaded.id });
       const balancer = new UpstreamBalancer(urls, { connections: this.config.upstreamConnections, downMs: this.config.upstreamDownMs, timeoutMs: this.config.upstreamTimeoutMs });
-      plugins.set(loaded.id, { id: loaded.id, routes: new RouteTable(gateway.routes), balancer });
+      plugins.set(loaded.id, { id: loaded.id, routes: new RouteTable(typeof gateway.routes === 'function' ? gateway.routes(loaded.options) : gateway.routes), balancer });
     }
     if (problems.length) throw new ConfigError(problems);
     return { plugins, unconfigured };

@@ -39,14 +39,14 @@ export const BENCH_PG_SETTINGS = {
   checkpoint_timeout: '15min',
 };
 
-/** `npx tsc -b apps/api apps/worker apps/gateway` (incremental: ~2 s when nothing changed). WERKBANK_SKIP_BUILD=1 skips it. */
+/** `npx tsc -b tsconfig.build.json` (incremental: ~2 s when nothing changed). WERKBANK_SKIP_BUILD=1 skips it. */
 export async function build() {
   if (process.env.WERKBANK_SKIP_BUILD === '1') {
     say('build skipped (WERKBANK_SKIP_BUILD=1)');
   } else {
-    say('building: npx tsc -b apps/api apps/worker apps/gateway ...');
+    say('building: npx tsc -b tsconfig.build.json ...');
     const code = await new Promise((resolve) => {
-      const child = spawn('npx', ['--no', '--', 'tsc', '-b', 'apps/api', 'apps/worker', 'apps/gateway'], { cwd: ROOT, stdio: 'inherit' });
+      const child = spawn('npx', ['--no', '--', 'tsc', '-b', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
       child.once('exit', (c) => resolve(c ?? 1));
       child.once('error', () => resolve(1));
     });

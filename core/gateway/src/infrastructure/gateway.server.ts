@@ -58,6 +58,9 @@ const CHALLENGE = 'Bearer realm="werkbank-gateway", Basic realm="werkbank-gatewa
 /** a JSON response, NDJSON line or SSE event longer than this is passed on unparsed */
 const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
+// TEMPORARY until the gateway passes the key's tenant to route hooks (SDK 1.2 work in progress)
+const TEMPORARY_TENANT = { tenantId: '', slug: '', kind: 'organization' as const, entitlements: {} };
+
 const problem = (status: number, code: string, title: string, detail: string, extensions: Record<string, unknown> = {}) =>
   new ProblemException(status, code, title, detail, extensions);
 
@@ -254,7 +257,7 @@ export class GatewayServer {
     } catch {
       throw new Refusal(problem(400, 'request.malformed_json', 'Malformed JSON', 'The request body is not valid JSON.'));
     }
-    forward.body = route.rewriteRequest ? JSON.stringify(route.rewriteRequest(forward.requestBody)) : buffer;
+    forward.body = route.rewriteRequest ? JSON.stringify(route.rewriteRequest(forward.requestBody, TEMPORARY_TENANT)) : buffer;
   }
 
   private async forward(request: FastifyRequest, reply: FastifyReply, f: Forward): Promise<void> {
@@ -375,6 +378,7 @@ export class GatewayServer {
         upstreamMs,
         tenantId: f.tenantId,
         requestId: f.requestId,
+        tenant: TEMPORARY_TENANT,
       };
       usage = route.extractUsage(exchange) ?? [];
     } catch (error) {

@@ -91,6 +91,11 @@ export class PluginRegistry implements OnModuleInit {
       logger: createPluginLogger(plugin.id, this.settings.createLogSink(`plugin:${plugin.id}`), this.secretsOf(plugin)),
       now: () => this.clock.now(),
       signal: signal ?? new AbortController().signal,
+      // TEMPORARY until the gateway key issuer is wired (SDK 1.2 work in progress)
+      gatewayKeys: {
+        issue: () => Promise.reject(new Error('gateway keys are not available yet')),
+        revoke: () => Promise.reject(new Error('gateway keys are not available yet')),
+      },
     };
   }
 

@@ -2,7 +2,7 @@
 // `npx nx g @werkbank/devkit:service-plugin <name>`: scaffolds plugins/<name>, a service plugin
 // whose contract test passes as generated. Plain CommonJS so Nx runs it without a TS loader.
 const path = require('node:path');
-const { generateFiles, getProjects, logger, names } = require('@nx/devkit');
+const { generateFiles, getProjects, logger, names, updateJson } = require('@nx/devkit');
 
 /** Same as PLUGIN_ID_PATTERN of @werkbank/plugin-sdk (generator.spec.ts keeps them equal). */
 const PLUGIN_ID_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -60,6 +60,14 @@ function normalizeOptions(tree, schema) {
 async function servicePluginGenerator(tree, schema) {
   const options = normalizeOptions(tree, schema);
   generateFiles(tree, path.join(__dirname, 'files'), options.directory, options);
+  // `npm start`, `npm test` and the image build every project listed in tsconfig.build.json
+  if (tree.exists('tsconfig.build.json')) {
+    updateJson(tree, 'tsconfig.build.json', (json) => {
+      json.references = json.references ?? [];
+      if (!json.references.some((r) => r.path === options.directory)) json.references.push({ path: options.directory });
+      return json;
+    });
+  }
   return () => {
     logger.info(
       [

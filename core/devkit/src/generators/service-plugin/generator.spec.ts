@@ -30,6 +30,12 @@ describe('service-plugin generator', () => {
     ]);
   });
 
+  it('adds the plugin to tsconfig.build.json once, so start, test and the image build it', async () => {
+    tree.write('tsconfig.build.json', JSON.stringify({ files: [], references: [{ path: 'apps/api' }] }));
+    await servicePluginGenerator(tree, { name: 'web-search' });
+    expect(readJson(tree, 'tsconfig.build.json').references).toEqual([{ path: 'apps/api' }, { path: 'plugins/web-search' }]);
+  });
+
   it('names the package @werkbank/plugin-<name> with the SDK as a peer dependency, and tags the project type:plugin', async () => {
     await servicePluginGenerator(tree, { name: 'web-search' });
     expect(readJson(tree, 'plugins/web-search/package.json')).toEqual({

@@ -1,0 +1,17 @@
+import { defineServicePlugin } from '@werkbank/plugin-sdk';
+import { QdrantHealthCheck } from './qdrant.health';
+import { QdrantProvisioner } from './qdrant.provisioner';
+import { QdrantUsageCollector } from './qdrant.usage-collector';
+import { manifest, type QdrantOptions } from './manifest';
+
+/** The Qdrant plugin; the plugin host loads the package's default export. */
+const plugin = defineServicePlugin<QdrantOptions>({
+  manifest,
+  provisioner: new QdrantProvisioner(),
+  usageCollector: new QdrantUsageCollector(),
+  health: new QdrantHealthCheck(),
+});
+
+export default plugin;
+export { manifest };
+export type { QdrantOptions };
