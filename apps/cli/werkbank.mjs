@@ -4,7 +4,8 @@
 //   npm start        build, start PostgreSQL + Redis (embedded/local unless DATABASE_URL /
 //                    REDIS_URL are set), migrate, run API + worker + metering gateway;
 //                    Ctrl-C stops everything.
-//   npm test         redis-server check, tsc build, eslint (if configured), jest.
+//   npm test         redis-server check, python3-searx check (the SearXNG suite starts it),
+//                    tsc build, eslint (if configured), jest.
 //                    Extra arguments go to jest: npm test -- --selectProjects unit
 //   npm run bench    node test/bench/run.mjs (if present).
 //
@@ -427,7 +428,7 @@ async function start() {
 // ---------------------------------------------------------------------------------------
 
 async function test(jestArgs) {
-  const STEPS = 4;
+  const STEPS = 5;
   const step = (n, message) => say(`${n}/${STEPS} ${message}`);
   // Ctrl-C in a terminal reaches the tools directly; a signal sent only to us is passed on.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -459,7 +460,17 @@ async function test(jestArgs) {
     }
   }
 
-  step(2, 'type-check and build: npx tsc -b tsconfig.build.json, then npx tsc -p tsconfig.json (tests too) ...');
+  // The SearXNG plugin's e2e suite starts Debian's python3-searx; installed like redis-server (root + apt).
+  // Without it only that suite fails, saying what to install, so the other tests still run.
+  step(2, 'checking for python3-searx (the SearXNG e2e test starts it) ...');
+  const { ensureSearx } = await import(new URL('../../test/plugins/searxng/searx-install.mjs', import.meta.url).href);
+  try {
+    say(`    found ${await ensureSearx({ log: raw })}`);
+  } catch (error) {
+    say(`    warning: ${error.message.replace(/\n/g, '\n    ')}`);
+  }
+
+  step(3, 'type-check and build: npx tsc -b tsconfig.build.json, then npx tsc -p tsconfig.json (tests too) ...');
   let t = Date.now();
   let code = await run('npx', ['--no', '--', 'tsc', '-b', 'tsconfig.build.json']);
   if (code !== 0) fail(`type-check/build failed (tsc exit code ${code})`, code);
@@ -469,17 +480,17 @@ async function test(jestArgs) {
   say(`    done in ${seconds(t)}`);
 
   if (fs.existsSync(path.join(ROOT, 'eslint.config.mjs'))) {
-    step(3, 'lint: npx eslint . --max-warnings=0 ...');
+    step(4, 'lint: npx eslint . --max-warnings=0 ...');
     t = Date.now();
     code = await run('npx', ['--no', '--', 'eslint', '.', '--max-warnings=0']);
     if (code !== 0) fail(`lint failed (eslint exit code ${code})`, code);
     say(`    done in ${seconds(t)}`);
   } else {
-    step(3, 'lint: skipped (no eslint.config.mjs)');
+    step(4, 'lint: skipped (no eslint.config.mjs)');
   }
 
   const args = ['--ci', '--maxWorkers=2', ...jestArgs];
-  step(4, `tests: npx jest ${args.join(' ')} ...`);
+  step(5, `tests: npx jest ${args.join(' ')} ...`);
   t = Date.now();
   code = await run('npx', ['--no', '--', 'jest', ...args]);
   say(code === 0 ? `    tests passed in ${seconds(t)}` : `error: tests failed (jest exit code ${code})`);

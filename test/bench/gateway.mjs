@@ -1,11 +1,15 @@
 // Benchmark `gateway`: latency the metering gateway adds to a request, against calling the fake
-// upstream directly in the same run — a non-streaming JSON route (GET /api/tags) and a streaming
-// NDJSON route (POST /api/chat, 5 chunks 2 ms apart: time to first byte and total). The gateway
-// process (apps/gateway) serves the metered fixture plugin (test/fixtures/gateway), installed as a
-// package on NODE_PATH; the upstream is test/fixtures/gateway/fake-streaming-upstream.ts in a
-// process of its own; the client is a third process. Afterwards the usage the gateway recorded
-// must equal the requests it forwarded (metering was really on the path).
-import { installMeteredPlugin, startFakeUpstream } from './lib/fixtures.mjs';
+// upstream directly in the same run — a non-streaming JSON route (POST /api/chat, stream: false)
+// and a streaming NDJSON route (POST /api/chat, 5 chunks 2 ms apart: time to first byte and
+// total) of the metered fixture plugin (test/fixtures/gateway, installed as a package on
+// NODE_PATH, upstream test/fixtures/gateway/fake-streaming-upstream.ts), and the Ollama plugin's
+// routes (@werkbank/plugin-ollama, upstream plugins/ollama/src/__tests__/fake-ollama.ts): native
+// JSON and NDJSON /api/chat, OpenAI-compatible SSE /v1/chat/completions (the gateway asks for the
+// usage chunk and hides it), and the filtered GET /api/tags, called with the key of a provisioned
+// Ollama service. Each upstream runs in a process of its own; the client is another. Afterwards
+// the usage the gateway recorded must equal the requests it forwarded (metering was really on the
+// path).
+import { installMeteredPlugin, startFakeOllama, startFakeUpstream } from './lib/fixtures.mjs';
 import { cpuDelta, cpuSnapshot, machineInfo, runClient, say, sleep, startStack } from './lib/stack.mjs';
 import { fmt, int, table } from './lib/stats.mjs';
 import fs from 'node:fs/promises';
@@ -19,10 +23,29 @@ const IDLE_SECONDS = 5;
 const PACED_RATE = 500;
 const CHAT = { model: 'llama3', stream: true, chunks: 5, intervalMs: 2, promptTokens: 12 };
 const COMPLETION = { model: 'llama3', stream: false, chunks: 5, promptTokens: 12 };
+// the fake Ollama answers "Echo:" and each prompt word as a chunk: 5 chunks and the final line, 2 ms apart
+const OLLAMA_MESSAGES = [{ role: 'user', content: 'why is sky blue' }];
+const OLLAMA_CHAT = { model: 'llama3.2', messages: OLLAMA_MESSAGES, stream: true };
+const OLLAMA_COMPLETION = { model: 'llama3.2', messages: OLLAMA_MESSAGES, stream: false };
+const OPENAI_CHAT = { model: 'llama3.2', messages: OLLAMA_MESSAGES, stream: true };
+
+/** Polls until the service is active, then reveals its credentials (the worker provisions it). */
+async function provisionService(admin, tenantId, plugin, timeoutMs = 60_000) {
+  const { id } = await admin.call('POST', `/v1/tenants/${tenantId}/services`, { plugin });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const service = await admin.call('GET', `/v1/services/${id}`);
+    if (service.state === 'active') break;
+    if (service.state === 'failed' || Date.now() > deadline) throw new Error(`the ${plugin} service did not become active: ${JSON.stringify(service).slice(0, 500)}`);
+    await sleep(200);
+  }
+  return (await admin.call('POST', `/v1/services/${id}/credentials`, {})).credentials;
+}
 
 export async function runGateway(options) {
   const fixtures = await fs.mkdtemp(path.join(os.tmpdir(), 'werkbank-bench-gateway-fixtures-'));
   const upstream = await startFakeUpstream(fixtures);
+  const ollama = await startFakeOllama(fixtures, CHAT.intervalMs);
   const nodePath = await installMeteredPlugin(fixtures);
   const gatewaySettings = {
     // the default is 50 requests/s per key; the limiter stays on the path, with room for the load
@@ -33,7 +56,12 @@ export async function runGateway(options) {
   try {
     stack = await startStack({
       name: 'bench-gateway',
-      apiEnv: { NODE_PATH: nodePath, WERKBANK_PLUGINS: '@werkbank/plugin-metered', WERKBANK_PLUGIN_METERED_OPTIONS: JSON.stringify({ upstreams: [upstream.url] }) },
+      apiEnv: {
+        NODE_PATH: nodePath,
+        WERKBANK_PLUGINS: '@werkbank/plugin-metered,@werkbank/plugin-ollama',
+        WERKBANK_PLUGIN_METERED_OPTIONS: JSON.stringify({ upstreams: [upstream.url] }),
+        WERKBANK_PLUGIN_OLLAMA_OPTIONS: JSON.stringify({ upstreams: [ollama.url], gatewayUrl: 'http://127.0.0.1', models: { 'llama3.2': 'standard', 'llama3.1:70b': 'pro' } }),
+      },
     });
     const machine = await machineInfo(stack.databaseUrl);
     say('starting the metering gateway (apps/gateway) ...');
@@ -42,18 +70,33 @@ export async function runGateway(options) {
     const key = await stack.admin.createApiKey(['gateway:metered'], tenant);
     const auth = { authorization: `Bearer ${key}` };
     const json = { 'content-type': 'application/json' };
+    say('starting the worker (apps/worker) and provisioning an Ollama service for the tenant ...');
+    await stack.startWorker();
+    const { apiKey: ollamaKey } = await provisionService(stack.admin, tenant, 'ollama');
+    const ollamaAuth = { authorization: `Bearer ${ollamaKey}` };
 
     const idleBefore = cpuSnapshot(stack);
     await sleep(IDLE_SECONDS * 1000);
     const idleCpu = (cpuSnapshot(stack).gateway - idleBefore.gateway) / IDLE_SECONDS;
 
     const perTarget = Math.max(10, Math.round(options.requests / 10));
-    const targets = [
-      { label: 'JSON POST /api/chat (stream: false): direct', kind: 'http', base: upstream.url, path: '/api/chat', method: 'POST', headers: json, body: COMPLETION, minBytes: 50 },
-      { label: 'JSON POST /api/chat (stream: false): gateway', kind: 'http', base: `${gateway.url}/metered`, path: '/api/chat', method: 'POST', headers: { ...auth, ...json }, body: COMPLETION, minBytes: 50 },
-      { label: 'NDJSON POST /api/chat: direct', kind: 'http', base: upstream.url, path: '/api/chat', method: 'POST', headers: json, body: CHAT, minBytes: 100 },
-      { label: 'NDJSON POST /api/chat: gateway', kind: 'http', base: `${gateway.url}/metered`, path: '/api/chat', method: 'POST', headers: { ...auth, ...json }, body: CHAT, minBytes: 100 },
+    /** pairs of targets (direct, gateway); `streamed` pairs also get a first-byte line; `meter` counts the gateway's requests */
+    const pairs = [
+      { name: 'JSON', path: '/api/chat', body: COMPLETION, minBytes: 50, base: upstream.url, plugin: 'metered', auth, meter: 'metered.requests' },
+      { name: 'NDJSON', path: '/api/chat', body: CHAT, minBytes: 100, base: upstream.url, plugin: 'metered', auth, meter: 'metered.requests', streamed: true },
+      { name: 'Ollama JSON', path: '/api/chat', body: OLLAMA_COMPLETION, minBytes: 200, base: ollama.url, plugin: 'ollama', auth: ollamaAuth, meter: 'ollama.requests' },
+      { name: 'Ollama NDJSON', path: '/api/chat', body: OLLAMA_CHAT, minBytes: 500, base: ollama.url, plugin: 'ollama', auth: ollamaAuth, meter: 'ollama.requests', streamed: true },
+      { name: 'Ollama SSE (OpenAI)', path: '/v1/chat/completions', body: OPENAI_CHAT, minBytes: 500, base: ollama.url, plugin: 'ollama', auth: ollamaAuth, meter: 'ollama.requests', streamed: true },
+      { name: 'Ollama GET /api/tags (filtered)', method: 'GET', path: '/api/tags', minBytes: 200, base: ollama.url, plugin: 'ollama', auth: ollamaAuth },
     ];
+    const targets = pairs.flatMap((p) => {
+      const what = `${p.name} ${p.method ?? 'POST'} ${p.path}`;
+      const common = { kind: 'http', path: p.path, method: p.method ?? 'POST', body: p.body, minBytes: p.minBytes };
+      return [
+        { ...common, label: `${what}: direct`, base: p.base, headers: p.body ? json : {} },
+        { ...common, label: `${what}: gateway`, base: `${gateway.url}/${p.plugin}`, headers: { ...p.auth, ...(p.body ? json : {}) } },
+      ];
+    });
     const runs = [];
     const loads = [
       { label: 'c=1', concurrency: 1, counted: true },
@@ -70,21 +113,23 @@ export async function runGateway(options) {
       for (const t of run.targets) if (t.errors.count) problems.push(`${run.label} ${t.label}: ${t.errors.count} errors, e.g. ${t.errors.samples[0]}`);
     }
 
-    // every forwarded request was metered: metered.requests == gateway requests (usage is flushed every 200 ms)
-    const forwarded = runs.reduce((s, r) => s + 2 * (300 + perTarget * 10) - r.targets[1].errors.count - r.targets[3].errors.count, 0);
+    // every forwarded request was metered: <plugin>.requests == its gateway requests (usage is flushed every 200 ms)
+    const forwardedOf = (meter) => runs.reduce((s, r) => s + pairs.reduce((n, p, i) => n + (p.meter === meter ? 300 + perTarget * 10 - r.targets[2 * i + 1].errors.count : 0), 0), 0);
+    const forwarded = { 'metered.requests': forwardedOf('metered.requests'), 'ollama.requests': forwardedOf('ollama.requests') };
     let usage = {};
     for (let i = 0; i < 50; i++) {
       const answer = await stack.admin.call('GET', `/v1/tenants/${tenant}/usage`);
       usage = Object.fromEntries(answer.items.map((it) => [it.meter, it.value]));
-      if (Number(usage['metered.requests'] ?? 0) >= forwarded) break;
+      if (Object.entries(forwarded).every(([meter, n]) => Number(usage[meter] ?? 0) >= n)) break;
       await sleep(200);
     }
-    if (Number(usage['metered.requests'] ?? 0) !== forwarded) problems.push(`metered.requests is ${usage['metered.requests']}, expected ${forwarded} (one per gateway request)`);
+    for (const [meter, n] of Object.entries(forwarded)) {
+      if (Number(usage[meter] ?? 0) !== n) problems.push(`${meter} is ${usage[meter]}, expected ${n} (one per gateway request)`);
+    }
 
     const rows = [['route, concurrency', 'measure', 'direct p50', 'gateway p50', 'added p50', 'direct p99', 'gateway p99', 'added p99', 'target', 'met']];
     const verdicts = [];
     for (const run of runs) {
-      const [dj, gj, dn, gn] = run.targets;
       const line = (name, measure, d, g, countedLine) => {
         const counted = countedLine && run.counted;
         const addedP50 = g.p50 - d.p50;
@@ -94,29 +139,32 @@ export async function runGateway(options) {
         rows.push([`${name}, ${run.label}`, measure, fmt(d.p50, 3), fmt(g.p50, 3), fmt(addedP50, 3), fmt(d.p99, 3), fmt(g.p99, 3), fmt(addedP99, 3),
           counted ? `+${TARGET_P50_MS} / +${TARGET_P99_MS}` : '(saturation)', counted ? (met ? 'yes' : 'NO') : (met ? 'yes' : 'no')]);
       };
-      line('JSON', 'total', dj.totalMs, gj.totalMs, true);
-      line('NDJSON', 'first byte', dn.ttfbMs, gn.ttfbMs, true);
-      line('NDJSON', 'total', dn.totalMs, gn.totalMs, true);
+      pairs.forEach((p, i) => {
+        const [d, g] = [run.targets[2 * i], run.targets[2 * i + 1]];
+        if (p.streamed) line(p.name, 'first byte', d.ttfbMs, g.ttfbMs, true);
+        line(p.name, 'total', d.totalMs, g.totalMs, true);
+      });
     }
-    const perRun = 2 * (300 + perTarget * 10);
+    const perRun = pairs.length * (300 + perTarget * 10);
     const cpuRows = runs.map((r) => `${r.label}: gateway process ${fmt(r.cpuSeconds.gateway, 1)} CPU s (${fmt((r.cpuSeconds.gateway / perRun) * 1000, 2)} ms per gateway request, idle burn included), PostgreSQL ${fmt(r.cpuSeconds.postgres, 1)} CPU s, for ${int(perRun)} gateway and ${int(perRun)} direct requests in ${fmt(r.elapsedMs / 1000, 1)} s`);
     cpuRows.unshift(`gateway process idle: ${fmt(idleCpu * 100, 1)} % of a core (CPU over ${IDLE_SECONDS} s without requests)`);
     const counted = verdicts.filter((v) => v.counted);
     return {
       name: 'gateway',
       machine,
-      settings: { gateway: gatewaySettings, jsonRequest: COMPLETION, ndjsonRequest: CHAT, requestsPerTarget: perTarget * 10, concurrency: runs.map((r) => r.concurrency) },
+      settings: { gateway: gatewaySettings, jsonRequest: COMPLETION, ndjsonRequest: CHAT, ollamaRequests: { json: OLLAMA_COMPLETION, ndjson: OLLAMA_CHAT, sse: OPENAI_CHAT }, requestsPerTarget: perTarget * 10, concurrency: runs.map((r) => r.concurrency) },
       runs,
       usage: { forwarded, recorded: usage },
       gatewayIdleCpuShare: idleCpu,
       summary: verdicts,
       targets: { addedP50Ms: TARGET_P50_MS, addedP99Ms: TARGET_P99_MS, met: counted.every((v) => v.met), metAtSaturation: verdicts.filter((v) => !v.counted).every((v) => v.met) },
       problems,
-      table: `${table(rows)}\n${cpuRows.join('\n')}\nusage recorded by the gateway: metered.requests = ${usage['metered.requests']} (forwarded ${forwarded})`,
+      table: `${table(rows)}\n${cpuRows.join('\n')}\nusage recorded by the gateway: ${Object.entries(forwarded).map(([meter, n]) => `${meter} = ${usage[meter]} (forwarded ${n})`).join(', ')}`,
     };
   } finally {
     await stack?.stop();
     await upstream.stop();
+    await ollama.stop();
     await fs.rm(fixtures, { recursive: true, force: true });
   }
 }

@@ -303,10 +303,18 @@ describe('bad input', () => {
 
     test.each<[string, string, object]>([
       ['no token', 'token', { password: 'a-good-long-password' }],
-      ['no password', 'password', { token: 'some-token' }],
       ['a password that is not a string', 'password', { token: 'some-token', password: 123456789012345 }],
     ])('accepting with %s answers 400 naming %s', async (_name, field, body) => {
       const res = await noRowWritten(() => t.http.post('/v1/auth/invitations/accept').send(body));
+      expectInvalid(res, [field]);
+    });
+
+    test.each<[string, string, object]>([
+      ['no token', 'token', {}],
+      ['a token that is not a string', 'token', { token: 42 }],
+      ['an unknown extra field', 'password', { token: 'some-token', password: 'a-good-long-password' }],
+    ])('declining with %s answers 400 naming %s', async (_name, field, body) => {
+      const res = await noRowWritten(() => t.http.post('/v1/auth/invitations/decline').send(body));
       expectInvalid(res, [field]);
     });
 
@@ -317,7 +325,7 @@ describe('bad input', () => {
   });
 
   describe('pagination', () => {
-    const lists = () => ['/v1/tenants', `/v1/tenants/${tenantId}/memberships`, `/v1/tenants/${tenantId}/api-keys`, '/v1/audit-events'];
+    const lists = () => ['/v1/tenants', `/v1/tenants/${tenantId}/memberships`, `/v1/tenants/${tenantId}/invitations`, `/v1/tenants/${tenantId}/api-keys`, '/v1/audit-events'];
 
     test.each([
       ['limit=0', { limit: '0' }, 'limit'],

@@ -87,6 +87,23 @@ describe('usage ingestion', () => {
     expect(await usageOf(t, admin, fresh)).toEqual({ 'svc.requests': String((499 * 500) / 2) });
   });
 
+  it('a batch writes one metering.usage_recorded row naming its tenants (with the number recorded), a batch of duplicates none', async () => {
+    const [a, b] = [(await t.createTenant()).id, (await t.createTenant()).id];
+    const events = [event({ tenantId: a }), event({ tenantId: b, meter: 'svc.calls' }), event({ tenantId: a, meter: 'svc.calls' })];
+    const rows = async () => (await t.dataSource.query(
+      `SELECT tenant_id, payload FROM outbox_events WHERE type = 'metering.usage_recorded' AND payload->'tenants' @> $1::jsonb`,
+      [JSON.stringify([{ tenantId: a }])],
+    )) as Array<{ tenant_id: string | null; payload: { accepted: number; tenants: Array<{ tenantId: string; meters: string[] }> } }>;
+    expect(await ingest(t, admin, events)).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
+    const written = await rows();
+    expect(written).toHaveLength(1);
+    expect(written[0].tenant_id).toBeNull();
+    expect(written[0].payload).toMatchObject({ accepted: 3 });
+    expect(written[0].payload.tenants.map((x) => [x.tenantId, x.meters]).sort()).toEqual([[a, ['svc.calls', 'svc.requests']], [b, ['svc.calls']]].sort());
+    expect(await ingest(t, admin, events)).toEqual({ accepted: 0, duplicates: 3, rejected: [] });
+    expect(await rows()).toHaveLength(1);
+  });
+
   describe('a malformed envelope answers 400 and writes nothing', () => {
     test.each([
       ['an array', []],

@@ -57,6 +57,20 @@ describe('meters', () => {
     expect((await meters()).filter((m) => m.key === 'storage.bytes')).toEqual([created.body]);
   });
 
+  it('an Idempotency-Key replays the status the first answer really had (200 for an identical meter, 201 for a new one)', async () => {
+    const definition = { key: `idem.${randomUUID().slice(0, 8)}`, unit: 'call', aggregation: 'sum', description: 'Calls' };
+    const post = (key: string) => t.http.post('/v1/meters').set(t.auth(admin)).set('Idempotency-Key', key).send(definition);
+    const created = randomUUID();
+    expect((await post(created)).status).toBe(201);
+    const replayedCreate = await post(created);
+    expect({ status: replayedCreate.status, replayed: replayedCreate.headers['idempotent-replayed'] }).toEqual({ status: 201, replayed: 'true' });
+    const existing = randomUUID();
+    const first = await post(existing);
+    expect(first.status).toBe(200);
+    const replayed = await post(existing);
+    expect({ status: replayed.status, replayed: replayed.headers['idempotent-replayed'], body: replayed.body }).toEqual({ status: 200, replayed: 'true', body: first.body });
+  });
+
   it('anyone authenticated lists meters; only operator admins register them (403), unauthenticated 401', async () => {
     const reseller = await t.createTenant({ kind: 'reseller' });
     const resellerAdmin = await userWithRole(t, admin, reseller.id, 'reseller_admin', `reseller-${randomUUID()}@example.test`);

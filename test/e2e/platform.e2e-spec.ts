@@ -155,11 +155,11 @@ describe('platform: health, metrics, request ids, errors and API documentation',
       for (const tag of ['auth', 'tenants', 'users', 'api-keys', 'audit']) expect(tags).toContain(tag);
       const documented = operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`);
       expect(documented).toEqual(expect.arrayContaining([
-        'POST /v1/auth/login', 'POST /v1/auth/refresh', 'POST /v1/auth/logout', 'POST /v1/auth/invitations/accept',
+        'POST /v1/auth/login', 'POST /v1/auth/refresh', 'POST /v1/auth/logout', 'POST /v1/auth/invitations/accept', 'POST /v1/auth/invitations/decline',
         'POST /v1/auth/password-reset', 'POST /v1/auth/password-reset/confirm', 'GET /v1/me',
         'POST /v1/tenants', 'GET /v1/tenants', 'GET /v1/tenants/{id}', 'PATCH /v1/tenants/{id}',
         'POST /v1/tenants/{id}/suspend', 'POST /v1/tenants/{id}/resume', 'POST /v1/tenants/{id}/close',
-        'POST /v1/tenants/{id}/invitations', 'GET /v1/tenants/{id}/memberships', 'DELETE /v1/memberships/{id}',
+        'POST /v1/tenants/{id}/invitations', 'GET /v1/tenants/{id}/invitations', 'DELETE /v1/tenants/{id}/invitations/{invitationId}', 'GET /v1/tenants/{id}/memberships', 'DELETE /v1/memberships/{id}',
         'GET /v1/users/{id}', 'POST /v1/users/{id}/deactivate', 'POST /v1/users/{id}/reactivate',
         'POST /v1/tenants/{id}/api-keys', 'GET /v1/tenants/{id}/api-keys', 'DELETE /v1/api-keys/{id}',
         'GET /v1/audit-events', 'GET /health/live', 'GET /health/ready',

@@ -14,7 +14,7 @@ import { startTestApp, TestApp, tenantBody, userWithRole } from '../support/test
 
 type Actor = 'r1Admin' | 'r2Admin' | 'c1Admin' | 'f1Admin' | 'f2Admin' | 'c1Member' | 'uViewer' | 'c2Key' | 'f1Key';
 type TenantLabel = 'OP' | 'R1' | 'R2' | 'C1' | 'C2' | 'C3' | 'U' | 'F1' | 'F2' | 'I1';
-/** Users that only exist to be looked at (invited, never logged in). */
+/** Users that only exist to be looked at (they accepted their invitations and never act). */
 type Bystander = 'c2Member' | 'c3Member' | 'i1Member' | 'shared';
 type Kind = 'tenant' | 'user' | 'apiKey' | 'membership';
 
@@ -37,6 +37,7 @@ const ROUTES = {
     request: (id) => ({ method: 'post', path: `/v1/tenants/${id}/invitations`, body: { email: `matrix-${++emailCounter}@isolation.test`, role: 'tenant_member' } }),
   },
   'GET memberships': { kind: 'tenant', notFound: 'tenant.not_found', request: (id) => ({ method: 'get', path: `/v1/tenants/${id}/memberships` }) },
+  'GET invitations': { kind: 'tenant', notFound: 'tenant.not_found', request: (id) => ({ method: 'get', path: `/v1/tenants/${id}/invitations` }) },
   'GET api-keys': { kind: 'tenant', notFound: 'tenant.not_found', request: (id) => ({ method: 'get', path: `/v1/tenants/${id}/api-keys` }) },
   'POST api-keys': { kind: 'tenant', notFound: 'tenant.not_found', request: (id) => ({ method: 'post', path: `/v1/tenants/${id}/api-keys`, body: { name: 'matrix', scopes: ['tenants:read'] } }) },
   'GET audit-events': { kind: 'tenant', notFound: 'tenant.not_found', request: (id) => ({ method: 'get', path: `/v1/audit-events?tenantId=${id}` }) },
@@ -50,7 +51,7 @@ type Route = keyof typeof ROUTES;
 /** Every tenant-scoped route: a foreign tenant answers 404 on each of them. */
 const TENANT_ROUTES: Route[] = [
   'GET tenant', 'PATCH tenant', 'POST suspend', 'POST resume', 'POST child tenant', 'POST invitation',
-  'GET memberships', 'GET api-keys', 'POST api-keys', 'GET audit-events',
+  'GET invitations', 'GET memberships', 'GET api-keys', 'POST api-keys', 'GET audit-events',
 ];
 
 /**
@@ -77,6 +78,7 @@ describe('tenant isolation', () => {
   const tokens = {} as Record<Actor, string>;
   const apiKeys: Record<string, { id: string; name: string; prefix: string }> = {};
   const memberships: Record<string, string> = {};
+  const invitations = {} as Record<TenantLabel, { id: string; email: string }>;
 
   /** The id a target stands for, and strings of the target that a refusal must not contain. */
   function resolve(kind: Kind, target: string): { id: string; secrets: string[] } {
@@ -166,10 +168,16 @@ describe('tenant isolation', () => {
     const bystanders: Array<[Bystander, TenantLabel]> = [['c2Member', 'C2'], ['c3Member', 'C3'], ['i1Member', 'I1'], ['shared', 'C1'], ['shared', 'C3']];
     for (const [name, label] of bystanders) {
       const email = `${name.toLowerCase()}@isolation.test`;
+      const session = await userWithRole(t, admin, tenants[label].id, 'tenant_member', email);
+      users[name] = { id: session.userId, email };
+      memberships[`${name}@${label}`] = await membershipId(session.userId, label);
+    }
+    // open invitations to look at: one per tenant that the invitation routes below aim at
+    for (const label of ['C1', 'C2', 'C3', 'I1'] as TenantLabel[]) {
+      const email = `pending-${label.toLowerCase()}@isolation.test`;
       const res = await t.http.post(`/v1/tenants/${tenants[label].id}/invitations`).set(t.auth(admin)).send({ email, role: 'tenant_member' });
-      if (res.status !== 201) throw new Error(`inviting ${name}: ${res.status} ${JSON.stringify(res.body)}`);
-      users[name] = { id: res.body.user.id, email };
-      memberships[`${name}@${label}`] = res.body.membership.id;
+      if (res.status !== 201) throw new Error(`inviting to ${label}: ${res.status} ${JSON.stringify(res.body)}`);
+      invitations[label] = { id: res.body.invitation.id, email };
     }
 
     const createKey = async (label: TenantLabel, name: string, scopes: string[]) => {
@@ -260,7 +268,7 @@ describe('tenant isolation', () => {
 
   describe('an API key is limited by its scopes inside its subtree (F1 key with tenants:read)', () => {
     test.each<Case>([
-      'PATCH tenant', 'POST child tenant', 'POST invitation', 'GET memberships', 'GET api-keys', 'POST api-keys', 'GET audit-events',
+      'PATCH tenant', 'POST child tenant', 'POST invitation', 'GET invitations', 'GET memberships', 'GET api-keys', 'POST api-keys', 'GET audit-events',
     ].flatMap((route) => [
       { actor: 'f1Key', route: route as Route, target: 'F1', status: 403 },
       { actor: 'f1Key', route: route as Route, target: 'I1', status: 403 },
@@ -280,6 +288,7 @@ describe('tenant isolation', () => {
         { actor: 'r1Admin', route: 'GET tenant', target, status: 200 },
         { actor: 'r1Admin', route: 'PATCH tenant', target, status: 200 },
         { actor: 'r1Admin', route: 'POST invitation', target, status: 201 },
+        { actor: 'r1Admin', route: 'GET invitations', target, status: 200 },
         { actor: 'r1Admin', route: 'GET memberships', target, status: 200 },
         { actor: 'r1Admin', route: 'GET api-keys', target, status: 200 },
         { actor: 'r1Admin', route: 'POST api-keys', target, status: 201 },
@@ -289,6 +298,7 @@ describe('tenant isolation', () => {
       { actor: 'f1Admin', route: 'GET tenant', target: 'I1', status: 200 },
       { actor: 'f1Admin', route: 'PATCH tenant', target: 'I1', status: 200 },
       { actor: 'f1Admin', route: 'GET memberships', target: 'I1', status: 200 },
+      { actor: 'f1Admin', route: 'GET invitations', target: 'I1', status: 200 },
       { actor: 'f1Admin', route: 'GET api-keys', target: 'I1', status: 200 },
       { actor: 'f1Admin', route: 'GET audit-events', target: 'I1', status: 200 },
     ])('$actor: $route $target -> $status', check);
@@ -368,6 +378,49 @@ describe('tenant isolation', () => {
       { actor: 'uViewer', route: 'DELETE membership', target: 'i1Member@I1', status: 403 },
       { actor: 'f1Key', route: 'DELETE membership', target: 'i1Member@I1', status: 403 },
     ])('$actor: $route $target -> $status', check);
+  });
+
+  describe("another tenant's invitations cannot be listed or revoked", () => {
+    const revoke = (actor: Actor, tenant: TenantLabel, invitationId: string) =>
+      t.http.delete(`/v1/tenants/${tenants[tenant].id}/invitations/${invitationId}`).set(t.auth(tokens[actor]));
+
+    test.each<[Actor, TenantLabel, TenantLabel, number, string]>([
+      // through the foreign tenant's path: the tenant is invisible
+      ['c1Admin', 'C2', 'C2', 404, 'tenant.not_found'],
+      ['r1Admin', 'C3', 'C3', 404, 'tenant.not_found'],
+      ['f2Admin', 'I1', 'I1', 404, 'tenant.not_found'],
+      ['c2Key', 'C1', 'C1', 404, 'tenant.not_found'],
+      // through the caller's own tenant: the foreign invitation does not exist there
+      ['c1Admin', 'C1', 'C2', 404, 'invitation.not_found'],
+      ['r1Admin', 'R1', 'C3', 404, 'invitation.not_found'],
+      // invitations are scoped to exactly their tenant, not to a parent's path
+      ['r1Admin', 'R1', 'C1', 404, 'invitation.not_found'],
+      ['f1Admin', 'F1', 'I1', 404, 'invitation.not_found'],
+      // visible, but not theirs to revoke
+      ['c1Member', 'C1', 'C1', 403, 'auth.forbidden'],
+      ['f1Key', 'I1', 'I1', 403, 'auth.forbidden'],
+    ])('%s: DELETE via %s of the invitation on %s -> %s %s', async (actor, via, owner, status, code) => {
+      await expectNoWrites(async () => {
+        const res = await revoke(actor, via, invitations[owner].id);
+        expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
+        expect(res.text).not.toContain(invitations[owner].email);
+        if (status === 404) {
+          const random = await revoke(actor, via, randomUUID());
+          expect(comparable(random.body)).toEqual(comparable(res.body));
+        }
+      });
+      const [row] = await t.dataSource.query(`SELECT revoked_at FROM invitations WHERE id = $1`, [invitations[owner].id]);
+      expect(row.revoked_at).toBeNull();
+    });
+
+    it("a tenant admin's list holds its own tenant's invitations only", async () => {
+      const res = await t.http.get(`/v1/tenants/${tenants.C1.id}/invitations`).set(t.auth(tokens.c1Admin));
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((i: { id: string }) => i.id)).toContain(invitations.C1.id);
+      for (const label of ['C2', 'C3', 'I1'] as TenantLabel[]) expect(res.text).not.toContain(invitations[label].email);
+      const parent = await t.http.get(`/v1/tenants/${tenants.R1.id}/invitations`).set(t.auth(tokens.r1Admin));
+      expect(parent.text).not.toContain(invitations.C1.email);
+    });
   });
 
   describe('GET /v1/tenants lists exactly the caller\'s visible subtree', () => {

@@ -1,5 +1,6 @@
 import { DynamicModule, InjectionToken, Module, Provider } from '@nestjs/common';
 import { MeteringModule } from '@werkbank/metering';
+import { GatewayKeyBindingsModule } from '@werkbank/provisioning';
 import { TenantDirectoryModule } from '@werkbank/tenancy';
 import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
 import { GATEWAY_READINESS_PROBES, GatewayReadinessProbes, GatewayRuntime } from './gateway.runtime';
@@ -21,7 +22,7 @@ export class GatewayCoreModule {
     if (options.readiness) providers.push({ provide: GATEWAY_READINESS_PROBES, ...options.readiness });
     return {
       module: GatewayCoreModule,
-      imports: [TenantDirectoryModule, MeteringModule.forRoot({})],
+      imports: [TenantDirectoryModule, GatewayKeyBindingsModule, MeteringModule.forRoot({})],
       providers,
       exports: [GatewayRuntime],
     };

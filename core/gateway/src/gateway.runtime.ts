@@ -1,18 +1,20 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
-import { ConfigError, MetricsService, REDIS, uuidv7, WERKBANK_CONFIG, WerkbankConfig } from '@werkbank/kernel';
+import { ConfigError, MetricsService, probe, REDIS, uuidv7, WERKBANK_CONFIG, WerkbankConfig } from '@werkbank/kernel';
 import { EntitlementsService, UsageIngestion } from '@werkbank/metering';
 import { PluginRegistry } from '@werkbank/plugin-host';
+import type { Entitlements } from '@werkbank/plugin-sdk';
+import { GatewayKeyBindings } from '@werkbank/provisioning';
 import { ApiKeyVerifier, hasValidApiKeyChecksum } from '@werkbank/tenancy';
 import type { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { KeyCache } from './application/key-cache';
 import { QuotaGuard } from './application/quota-guard';
-import { MemoryRateLimiter, NoRateLimiter, RateLimiter, RedisRateLimiter } from './application/rate-limiter';
+import { MemoryRateLimiter, RateLimiter, RedisRateLimiter } from './application/rate-limiter';
 import { UsageEmitter } from './application/usage-emitter';
 import { RouteTable } from './domain/route-table';
 import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
 import { GatewayMetrics } from './infrastructure/gateway-metrics';
-import { GatewayPlugin, GatewayServer } from './infrastructure/gateway.server';
+import { GatewayCaller, GatewayPlugin, GatewayServer } from './infrastructure/gateway.server';
 import { UpstreamBalancer } from './infrastructure/upstream-balancer';
 import { UsageJournal } from './infrastructure/usage-journal';
 
@@ -22,6 +24,16 @@ export type GatewayReadinessProbes = Record<string, () => Promise<unknown>>;
 
 /** Paths the gateway answers itself: a plugin with one of these ids could not be reached. */
 const RESERVED_IDS = new Set(['health', 'metrics']);
+
+/** Header names as Node sends them; a value that is not a string is a plugin bug (thrown at start). */
+function lowerCaseHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (typeof value !== 'string') throw new Error(`upstreamHeaders: header "${name}" is not a string`);
+    out[name.toLowerCase()] = value;
+  }
+  return out;
+}
 
 /** Logs at most one line per `everyMs` for a repeating failure. */
 function throttled(log: (fields: Record<string, unknown>) => void, everyMs: number): (fields: Record<string, unknown>) => void {
@@ -37,18 +49,6 @@ function throttled(log: (fields: Record<string, unknown>) => void, everyMs: numb
     last = now;
     suppressed = 0;
   };
-}
-
-async function probe(check: () => Promise<unknown>, timeoutMs = 1000): Promise<'up' | 'down'> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs)))]);
-    return 'up';
-  } catch {
-    return 'down';
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -71,6 +71,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, BeforeApplication
     @Inject(WERKBANK_CONFIG) private readonly werkbank: WerkbankConfig,
     private readonly registry: PluginRegistry,
     private readonly verifier: ApiKeyVerifier,
+    private readonly bindings: GatewayKeyBindings,
     private readonly entitlements: EntitlementsService,
     private readonly ingestion: UsageIngestion,
     private readonly metricsService: MetricsService,
@@ -96,7 +97,8 @@ export class GatewayRuntime implements OnApplicationBootstrap, BeforeApplication
     const quotas = new QuotaGuard((tenantId) => this.entitlements.forTenant(tenantId), this.config.entitlementsRefreshMs,
       (e) => entitlementErrors({ msg: 'entitlements could not be read; quotas use the last known state (or none)', error: String(e) }));
     const keyErrors = throttled(warn, 10_000);
-    const keys = new KeyCache((hash) => this.verifier.verifyHash(hash), { ttlMs: this.config.keyCacheMs, staleIfErrorMs: this.config.keyStaleIfErrorMs },
+    // a key and the instance it was issued for are checked (and cached) together: a suspension shows as fast as a revocation
+    const keys = new KeyCache<GatewayCaller>((hash) => this.caller(hash), { ttlMs: this.config.keyCacheMs, staleIfErrorMs: this.config.keyStaleIfErrorMs },
       (e) => keyErrors({ msg: 'API keys cannot be verified; known keys keep working for GATEWAY_KEY_STALE_IF_ERROR_MS', error: String(e) }));
     const rateLimiter = this.rateLimiter(throttled(warn, 10_000));
 
@@ -133,7 +135,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, BeforeApplication
       plugins,
       unconfigured,
       lookupKey: (key) => (hasValidApiKeyChecksum(key) ? keys.lookup(ApiKeyVerifier.hash(key)) : null),
-      takeToken: (apiKeyId) => rateLimiter.take(apiKeyId),
+      takeToken: (apiKeyId, rate) => rateLimiter.take(apiKeyId, rate),
       checkQuota: (tenantId, pluginId) => quotas.check(tenantId, `${pluginId}.`),
       canMeter: () => !emitter.saturated(),
       emitUsage: (events) => {
@@ -176,16 +178,21 @@ export class GatewayRuntime implements OnApplicationBootstrap, BeforeApplication
   private async ready(): Promise<{ ok: boolean; body: Record<string, unknown> }> {
     const checks: Record<string, string> = {};
     await Promise.all(Object.entries(this.probes).map(async ([name, check]) => {
-      checks[name] = await probe(check);
+      checks[name] = await probe(check, 1000);
     }));
     checks.usageJournal = this.emitter?.backlog().journalPending ? 'delivering' : 'empty';
     const degraded = Object.values(checks).some((s) => s === 'down');
     return { ok: !this.closing, body: { status: this.closing ? 'stopping' : degraded ? 'degraded' : 'ok', checks } };
   }
 
+  private async caller(keyHash: string): Promise<GatewayCaller | null> {
+    const key = await this.verifier.verifyHash(keyHash);
+    return key ? { ...key, instance: await this.bindings.instanceOfKey(key.apiKeyId) } : null;
+  }
+
+  /** With GATEWAY_RATE_LIMIT_RPS=0 there is no default limit, but a plugin's per-key `rateLimit` still applies. */
   private rateLimiter(warn: (fields: Record<string, unknown>) => void): RateLimiter {
     const { rateLimitRps, rateLimitBurst, rateLimitStore } = this.config;
-    if (rateLimitRps === 0) return new NoRateLimiter();
     if (rateLimitStore === 'redis') {
       return new RedisRateLimiter(this.redis, this.werkbank.redisPrefix, rateLimitRps, rateLimitBurst,
         (e) => warn({ msg: 'Redis did not answer the rate limiter; requests pass', error: String(e) }));
@@ -222,8 +229,24 @@ export class GatewayRuntime implements OnApplicationBootstrap, BeforeApplication
         continue;
       }
       if (!urls.length) this.logger.warn({ msg: `plugin "${loaded.id}" names no upstream: its gateway routes answer 503`, plugin: loaded.id });
+      const variable = `WERKBANK_PLUGIN_${loaded.id.toUpperCase().replace(/-/g, '_')}_OPTIONS`;
+      let routes: RouteTable;
+      let upstreamHeaders: Record<string, string> | undefined;
+      try {
+        routes = new RouteTable(typeof gateway.routes === 'function' ? gateway.routes(loaded.options) : gateway.routes);
+        upstreamHeaders = gateway.upstreamHeaders ? lowerCaseHeaders(gateway.upstreamHeaders(loaded.options)) : undefined;
+      } catch (e) {
+        // the message may quote an option; it names no value of ours
+        problems.push(`plugin "${loaded.id}" (${loaded.packageName}): its gateway routes or upstream headers cannot be built from ${variable}: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      const defaultEntitlements: Entitlements = {};
+      for (const k of loaded.manifest.entitlementKeys ?? []) if (k.default !== undefined) defaultEntitlements[k.key] = k.default;
       const balancer = new UpstreamBalancer(urls, { connections: this.config.upstreamConnections, downMs: this.config.upstreamDownMs, timeoutMs: this.config.upstreamTimeoutMs });
-      plugins.set(loaded.id, { id: loaded.id, routes: new RouteTable(typeof gateway.routes === 'function' ? gateway.routes(loaded.options) : gateway.routes), balancer });
+      plugins.set(loaded.id, {
+        id: loaded.id, routes, balancer, upstreamHeaders, defaultEntitlements,
+        ...(gateway.rateLimit ? { rateLimit: (tenant) => gateway.rateLimit!(tenant) } : {}),
+      });
     }
     if (problems.length) throw new ConfigError(problems);
     return { plugins, unconfigured };

@@ -19,6 +19,8 @@ export { AGGREGATIONS } from './domain/meter';
 export type { Aggregation } from './domain/meter';
 import { METERING_ENTITIES } from './infrastructure/persistence/metering.entities';
 import { MeteringInit1763900000300 } from './infrastructure/persistence/migrations/1763900000300-metering-init';
+import { UsageEventsCoveringIndex1763900000310 } from './infrastructure/persistence/migrations/1763900000310-usage-events-covering-index';
+import { CollectionWatermarkClosed1763900000320 } from './infrastructure/persistence/migrations/1763900000320-collection-watermark-closed';
 
 export { METERING_ENTITIES };
-export const METERING_MIGRATIONS = [MeteringInit1763900000300];
+export const METERING_MIGRATIONS = [MeteringInit1763900000300, UsageEventsCoveringIndex1763900000310, CollectionWatermarkClosed1763900000320];

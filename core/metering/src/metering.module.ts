@@ -1,6 +1,6 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ActiveInstancesModule } from '@werkbank/provisioning';
+import { ActiveInstancesModule, ENTITLEMENT_QUOTAS, FINAL_USAGE_COLLECTION } from '@werkbank/provisioning';
 import { TenantDirectoryModule } from '@werkbank/tenancy';
 import { METER_HANDLERS } from './application/commands/meter.handlers';
 import { QUOTA_HANDLERS } from './application/commands/quota.handlers';
@@ -8,6 +8,7 @@ import { USAGE_HANDLERS } from './application/commands/usage.handlers';
 import { MeteringMaintenance } from './application/collection/metering-maintenance';
 import { UsageCollectionRuntime } from './application/collection/usage-collection.runtime';
 import { QuotaThresholdWatcher } from './application/consumers/quota-threshold.consumer';
+import { EntitlementQuotas } from './application/entitlement-quotas';
 import { EntitlementsService } from './application/entitlements.service';
 import { InvoicedPeriods } from './application/invoiced-periods';
 import { MeterCatalog } from './application/meter-catalog';
@@ -29,6 +30,8 @@ import { loadMeteringConfig, METERING_CONFIG, MeteringConfig } from './metering.
 const CORE: Provider[] = [
   MeterRepository, UsageEventRepository, UsageQueryRepository, QuotaRepository, UsagePartitions,
   MeterCatalog, MeterSynchronizer, UsageIngestion, UsageQueryService, EntitlementsService, QuotaThresholds, InvoicedPeriods,
+  // provisioning's quota entitlements land here (provisioning cannot import metering)
+  EntitlementQuotas, { provide: ENTITLEMENT_QUOTAS, useExisting: EntitlementQuotas },
 ];
 
 /**
@@ -49,7 +52,11 @@ export class MeteringModule {
         { provide: METERING_CONFIG, useValue: config },
         ...CORE,
         ...(options.http ? [...METER_HANDLERS, ...USAGE_HANDLERS, ...QUOTA_HANDLERS] : []),
-        ...(options.worker ? [CollectionWatermarkRepository, UsageCollectionRuntime, QuotaThresholdWatcher, MeteringMaintenance] : []),
+        ...(options.worker ? [
+          CollectionWatermarkRepository, UsageCollectionRuntime, QuotaThresholdWatcher, MeteringMaintenance,
+          // provisioning's deprovision step runs the final collection here (provisioning cannot import metering)
+          { provide: FINAL_USAGE_COLLECTION, useExisting: UsageCollectionRuntime },
+        ] : []),
       ],
       exports: [UsageIngestion, EntitlementsService, UsageQueryService, ...(options.worker ? [QuotaThresholdWatcher, UsageCollectionRuntime] : [])],
     };

@@ -1,6 +1,6 @@
 export * from './plugin-host.module';
-export { PluginRegistry, PLUGIN_REGISTRY_SETTINGS, PLUGIN_LOAD_RESULT } from './application/plugin-registry';
-export type { PluginRegistrySettings } from './application/plugin-registry';
+export { PluginRegistry, PLUGIN_REGISTRY_SETTINGS, PLUGIN_LOAD_RESULT, GATEWAY_KEY_ISSUER } from './application/plugin-registry';
+export type { PluginRegistrySettings, PluginGatewayKeys } from './application/plugin-registry';
 export { loadPlugins } from './application/plugin-loader';
 export type { LoadPluginsInput, PluginLoadResult } from './application/plugin-loader';
 export type { LogSink } from './application/plugin-logger';

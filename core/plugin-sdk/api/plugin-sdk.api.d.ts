@@ -16,6 +16,38 @@ export interface PluginContext<Options = Record<string, unknown>> {
     now(): Date;
     /** aborted when the step times out or the worker shuts down */
     signal: AbortSignal;
+    /**
+     * Gateway keys for the tenants of this plugin's instances (since SDK 1.2). A plugin with
+     * gateway routes issues one in `provision` and returns it in `ProvisionResult.credentials`.
+     */
+    gatewayKeys: GatewayKeyIssuer;
+}
+/** A tenant's key for the metering gateway, as `GatewayKeyIssuer.issue` returns it. */
+export interface IssuedGatewayKey {
+    /** the key's id (not secret): shown in key listings */
+    keyId: string;
+    /** the key itself: put it into `ProvisionResult.credentials`; the core stores only its hash */
+    key: string;
+    /** the scope it carries: `gateway:<pluginId>` */
+    scope: string;
+}
+/**
+ * Gateway keys bound to one service instance. The core stores, caches and revokes them: while
+ * the instance is suspended the gateway refuses its key (403 `service.suspended`), and when the
+ * instance is deprovisioned its key is revoked.
+ */
+export interface GatewayKeyIssuer {
+    /**
+     * Issues the instance's key, scope `gateway:<pluginId>`, for the instance's tenant. An
+     * instance has at most one valid key: issuing again revokes the earlier one, so a retried
+     * provision or a credential rotation leaves exactly one.
+     */
+    issue(ref: {
+        instanceId: string;
+        tenantId: string;
+    }): Promise<IssuedGatewayKey>;
+    /** revokes the instance's key; succeeds when it has none */
+    revoke(instanceId: string): Promise<void>;
 }
 
 // errors.d.ts
@@ -54,7 +86,37 @@ export declare class PermanentError extends Error {
 export declare function errorForStatus(status: number, message: string): RetryableError | PermanentError;
 export declare function isRetryable(error: unknown): boolean;
 
+// gateway-access-provisioner.d.ts
+import type { PluginContext } from './context';
+import type { Entitlements } from './manifest';
+import type { InstanceRef, ProvisionRequest, ProvisionResult, RequestMeta, ServiceProvisioner } from './provisioning';
+/**
+ * (since SDK 1.2) The provisioner of a service the metering gateway makes multi-tenant (a shared
+ * Ollama pool, a shared SearXNG): an instance is the tenant's gateway key plus its entitlements,
+ * and nothing needs creating at the service. `provision` issues the key (`credentials.apiKey`,
+ * shown to the tenant once), `rotateCredentials` issues a new one (the old one stops working),
+ * `deprovision` revokes it (the core does too; revoking here also covers a compensated provision),
+ * suspension and resumption are the core's (it refuses a suspended instance's key). Extend it and
+ * override what your service needs: `checkEntitlements`, `endpoints`, `externalId`, or a whole
+ * lifecycle method (call `super` to keep the key handling).
+ */
+export declare class GatewayAccessProvisioner<Options = Record<string, unknown>> implements ServiceProvisioner<Options> {
+    provision(ctx: PluginContext<Options>, request: ProvisionRequest): Promise<ProvisionResult>;
+    suspend(ctx: PluginContext<Options>, ref: InstanceRef, _meta: RequestMeta): Promise<void>;
+    resume(ctx: PluginContext<Options>, ref: InstanceRef, _meta: RequestMeta): Promise<void>;
+    deprovision(ctx: PluginContext<Options>, ref: InstanceRef, _meta: RequestMeta): Promise<void>;
+    applyEntitlements(_ctx: PluginContext<Options>, _ref: InstanceRef, entitlements: Entitlements, _meta: RequestMeta): Promise<void>;
+    rotateCredentials(ctx: PluginContext<Options>, ref: InstanceRef, _meta: RequestMeta): Promise<Record<string, string>>;
+    /** Throws a `PermanentError` for entitlement values the service cannot honour (a wrong plan is the operator's to fix). */
+    protected checkEntitlements(_entitlements: Entitlements): void;
+    /** Where the tenant calls (e.g. `{ api: '<public gateway URL>/<plugin id>' }`); none by default. */
+    protected endpoints(_ctx: PluginContext<Options>, _request: ProvisionRequest): Record<string, string>;
+    /** Stable per instance, so a retried provision returns the same one: `<plugin id>-<instance id>`. */
+    protected externalId(ctx: PluginContext<Options>, request: ProvisionRequest): string;
+}
+
 // gateway.d.ts
+import type { Entitlements } from './manifest';
 import type { UsageRecord } from './usage';
 /** A request as the metering gateway saw it, for a usage extractor. */
 export interface GatewayExchange {
@@ -73,6 +135,8 @@ export interface GatewayExchange {
     upstreamMs: number;
     tenantId: string;
     requestId: string;
+    /** (since SDK 1.2) who called, with the instance's entitlements */
+    tenant: GatewayTenant;
 }
 /** Usage without idempotency key and timestamp: the gateway adds both per request. */
 export type ExtractedUsage = Omit<UsageRecord, 'idempotencyKey' | 'timestamp'>;
@@ -84,16 +148,85 @@ export interface GatewayRoute {
     access: 'tenant' | 'operator';
     /** how the upstream streams its answer, so the gateway can pass chunks through */
     streaming?: 'none' | 'ndjson' | 'sse';
-    /** may rewrite the forwarded JSON body (e.g. ask for usage the client did not ask for) */
-    rewriteRequest?(body: unknown): unknown;
+    /**
+     * (since SDK 1.2) decides per request, before anything is forwarded, e.g. whether the tenant's
+     * entitlements allow the model it asks for; a refusal is answered as problem+json
+     */
+    authorize?(request: GatewayRequest, tenant: GatewayTenant): GatewayRefusal | undefined;
+    /**
+     * (since SDK 1.2) the path the upstream gets instead of `request.path` (the query string is
+     * kept), e.g. a collection name moved into the tenant's namespace
+     */
+    rewritePath?(path: string, tenant: GatewayTenant): string;
+    /**
+     * may rewrite the forwarded JSON body (e.g. ask for usage the client did not ask for);
+     * `tenant` since SDK 1.2
+     */
+    rewriteRequest?(body: unknown, tenant: GatewayTenant): unknown;
+    /**
+     * (since SDK 1.2) rewrites a JSON (non-streaming) answer before the client gets it, whatever
+     * its status: e.g. list only the tenant's collections, under the tenant's own names. The
+     * gateway buffers such answers; return the body unchanged when there is nothing to do.
+     */
+    rewriteResponse?(body: unknown, context: GatewayResponseContext): unknown;
     /** drops messages the client must not see (e.g. a usage chunk the gateway asked for) */
     filterResponseMessage?(message: unknown, requestBody: unknown): boolean;
     extractUsage?(exchange: GatewayExchange): ExtractedUsage[];
 }
+/** Who is calling, as the gateway knows it from the key (since SDK 1.2). */
+export interface GatewayTenant {
+    tenantId: string;
+    /** the tenant's stable, DNS-safe slug (as `TenantInfo.slug`), for namespacing upstream resources */
+    slug: string;
+    kind: 'operator' | 'reseller' | 'organization';
+    /** the service instance the key was issued for; absent for other keys (e.g. an operator's `*` key) */
+    instanceId?: string;
+    /** the instance's entitlements; the manifest's defaults for keys without an instance */
+    entitlements: Entitlements;
+}
+/** The client's request as a route hook sees it (since SDK 1.2). */
+export interface GatewayRequest {
+    method: string;
+    /** below `/<pluginId>`, as the client sent it */
+    path: string;
+    query: Record<string, string>;
+    /** the parsed JSON body, when the route reads it (it has `authorize`, `rewriteRequest`, … and the body is JSON) */
+    body?: unknown;
+}
+/** What `rewriteResponse` knows about the exchange (since SDK 1.2). */
+export interface GatewayResponseContext {
+    request: GatewayRequest;
+    tenant: GatewayTenant;
+    status: number;
+}
+/** A refusal a route hook returns; the gateway answers it as problem+json (since SDK 1.2). */
+export interface GatewayRefusal {
+    status: 400 | 403 | 404 | 409 | 422 | 429;
+    /** stable, `<pluginId>.<reason>`, e.g. 'ollama.model_not_allowed' */
+    code: string;
+    /** for the client: what is wrong and what to do */
+    detail: string;
+}
 export interface GatewayContribution<Options = Record<string, unknown>> {
     /** upstream base URLs from the operator's options, e.g. the Ollama GPU nodes */
     upstreams(options: Options): string[];
-    routes: GatewayRoute[];
+    /**
+     * the routes; or (since SDK 1.2) a function building them once from the operator's options,
+     * when hooks need them (e.g. a model tier map)
+     */
+    routes: GatewayRoute[] | ((options: Options) => GatewayRoute[]);
+    /**
+     * (since SDK 1.2) headers added to every forwarded request after the client's credentials are
+     * removed, e.g. the operator's Qdrant `api-key`; they never reach a client or a log
+     */
+    upstreamHeaders?(options: Options): Record<string, string>;
+    /**
+     * (since SDK 1.2) the per-key rate limit from the tenant's entitlements, instead of the
+     * gateway-wide default; `undefined` keeps the default
+     */
+    rateLimit?(tenant: GatewayTenant): {
+        requestsPerMinute: number;
+    } | undefined;
 }
 
 // health.d.ts
@@ -123,6 +256,7 @@ export * from './usage';
 export * from './gateway';
 export * from './health';
 export * from './plugin';
+export * from './gateway-access-provisioner';
 
 // manifest-issues.d.ts
 /** One thing wrong with a manifest: where (`'manifest.meters[0].key'`) and what. */
@@ -211,6 +345,15 @@ export interface EntitlementKeyDefinition {
     values?: string[];
     /** used when no plan sets it; must fit `type` (a 'decimal' as a string, e.g. '0.5') */
     default?: boolean | number | string | string[];
+    /**
+     * (since SDK 1.2) the core keeps a monthly quota in step with this entitlement: its value
+     * (type 'integer' or 'decimal') becomes the tenant's `limit` for `meter`, one of the plugin's
+     * own meters; no value means no quota from this entitlement.
+     */
+    quota?: {
+        meter: string;
+        limit: 'hard' | 'soft';
+    };
 }
 export type EntitlementValue = boolean | number | string | string[];
 export type Entitlements = Record<string, EntitlementValue>;
@@ -367,4 +510,4 @@ export interface UsageReporter {
  * range they work with in `manifest.sdkCompatibility`; the plugin host checks it at boot.
  * A breaking change to any exported type needs a new major version (see api/plugin-sdk.api.d.ts).
  */
-export declare const SDK_VERSION = "1.1.0";
+export declare const SDK_VERSION = "1.2.0";

@@ -8,3 +8,4 @@ export * from './usage';
 export * from './gateway';
 export * from './health';
 export * from './plugin';
+export * from './gateway-access-provisioner';

@@ -117,10 +117,22 @@ export function manifestIssues(manifest: unknown): ManifestIssue[] {
         else if (seen.has(entry.key as string)) add(`${at}.key`, `${quoted(entry.key)} is declared twice`);
         else seen.add(entry.key as string);
         checkEntitlement(entry, at, add);
+        if (entry.quota !== undefined) checkQuota(entry, at, meters, add);
       });
     }
   }
   return issues;
+}
+
+/** An entitlement that keeps a quota: a number-typed value, on one of the plugin's own meters, as a hard or soft limit (since 1.2.0). */
+function checkQuota(entry: Obj, at: string, meters: ReadonlyMap<string, Obj>, add: Add): void {
+  const quota = entry.quota;
+  if (!isObject(quota)) return add(`${at}.quota`, 'must be an object { meter, limit: "hard" | "soft" }');
+  if (typeof quota.meter !== 'string' || !meters.has(quota.meter)) {
+    add(`${at}.quota.meter`, `must be one of the plugin's meters${meters.size ? ` (${[...meters.keys()].join(', ')})` : ' (it declares none)'} (got ${quoted(quota.meter)})`);
+  }
+  if (quota.limit !== 'hard' && quota.limit !== 'soft') add(`${at}.quota.limit`, `must be "hard" or "soft" (got ${quoted(quota.limit)})`);
+  if (entry.type !== 'integer' && entry.type !== 'decimal') add(`${at}.type`, `must be "integer" or "decimal" for an entitlement with a quota (got ${quoted(entry.type)})`);
 }
 
 /** Reports the items `problemOf` finds wrong, then every repeated item. */

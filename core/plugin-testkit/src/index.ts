@@ -22,6 +22,7 @@ export {
 // What the host hands to a plugin call, with a collecting logger and a clock that stands still.
 export { createPluginContext, TestLogger, type TestPluginContext, type PluginContextSettings, type LogLine, type LogLevel } from './plugin-context';
 export { FakeClock, FAKE_CLOCK_START } from './fake-clock';
+export { MemoryGatewayKeys, type RecordedGatewayKey } from './memory-gateway-keys';
 
 
 // The real core in-process on real PostgreSQL and Redis, with the plugin loaded (à la Vendure's

@@ -1,5 +1,6 @@
 import type { PluginContext, PluginLogger } from '@werkbank/plugin-sdk';
 import { FakeClock } from './fake-clock';
+import { MemoryGatewayKeys } from './memory-gateway-keys';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -64,6 +65,8 @@ export interface TestPluginContext<Options = Record<string, unknown>> extends Pl
   readonly clock: FakeClock;
   /** aborts `signal`, as the host does when a step times out or the worker shuts down */
   abort(reason?: unknown): void;
+  /** records the keys the plugin issued and revoked */
+  readonly gatewayKeys: MemoryGatewayKeys;
 }
 
 export interface PluginContextSettings {
@@ -73,9 +76,11 @@ export interface PluginContextSettings {
   clock?: FakeClock;
   /** share one logger between contexts */
   logger?: TestLogger;
+  /** share gateway keys between contexts (default: new ones per context) */
+  gatewayKeys?: MemoryGatewayKeys;
 }
 
-/** Builds the context the host would hand to a plugin call: options, a collecting logger, a fake clock, an abort signal. */
+/** Builds the context the host would hand to a plugin call: options, a collecting logger, a fake clock, an abort signal, in-memory gateway keys. */
 export function createPluginContext<Options = Record<string, unknown>>(
   pluginId: string,
   options: Options,
@@ -92,5 +97,6 @@ export function createPluginContext<Options = Record<string, unknown>>(
     now: () => clock.now(),
     signal: controller.signal,
     abort: (reason?: unknown) => controller.abort(reason),
+    gatewayKeys: settings.gatewayKeys ?? new MemoryGatewayKeys(pluginId),
   };
 }

@@ -6,9 +6,16 @@ export { ProvisioningRuntime } from './application/provisioning.runtime';
 export { provisioningQueueName } from './application/provisioning-queues';
 export type { ServiceInstanceView } from './application/views';
 export { ActiveInstances, ActiveInstancesModule } from './application/active-instances';
+export { GatewayKeyBindings, GatewayKeyBindingsModule } from './application/gateway-keys';
+export type { BoundInstance } from './application/gateway-keys';
+export { ENTITLEMENT_QUOTAS, entitlementQuotas } from './application/entitlement-quotas';
+export type { EntitlementQuota, EntitlementQuotaSink } from './application/entitlement-quotas';
+export { FINAL_USAGE_COLLECTION } from './application/final-usage';
+export type { EndedInstance, FinalUsageCollection } from './application/final-usage';
 export type { ActiveInstance } from './application/active-instances';
 import { PROVISIONING_ENTITIES } from './infrastructure/persistence/service-instance.entity';
 import { ProvisioningInit1763900000200 } from './infrastructure/persistence/migrations/1763900000200-provisioning-init';
+import { ServiceGatewayKeys1763900000500 } from './infrastructure/persistence/migrations/1763900000500-service-gateway-keys';
 
 export { PROVISIONING_ENTITIES };
-export const PROVISIONING_MIGRATIONS = [ProvisioningInit1763900000200];
+export const PROVISIONING_MIGRATIONS = [ProvisioningInit1763900000200, ServiceGatewayKeys1763900000500];

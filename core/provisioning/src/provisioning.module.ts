@@ -3,6 +3,9 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { TenantDirectoryModule } from '@werkbank/tenancy';
 import { SERVICE_COMMAND_HANDLERS } from './application/commands/service.handlers';
 import { TenantServicesFollower } from './application/consumers/tenant-status.consumer';
+import { EntitlementQuotaSync } from './application/entitlement-quotas';
+import { FinalUsage } from './application/final-usage';
+import { GATEWAY_KEY_PROVIDERS } from './application/gateway-keys';
 import { InstanceLifecycle } from './application/instance-lifecycle';
 import { ProvisioningQueues } from './application/provisioning-queues';
 import { ProvisioningRuntime } from './application/provisioning.runtime';
@@ -13,7 +16,7 @@ import { ServicesController } from './infrastructure/http/services.controller';
 import { ServiceInstanceRepository } from './infrastructure/persistence/service-instance.repository';
 import { loadProvisioningConfig, PROVISIONING_CONFIG, ProvisioningConfig } from './provisioning.config';
 
-const CORE = [ServiceInstanceRepository, InstanceLifecycle, ProvisioningQueues, ServiceAccess];
+const CORE = [ServiceInstanceRepository, InstanceLifecycle, ProvisioningQueues, ServiceAccess, EntitlementQuotaSync, ...GATEWAY_KEY_PROVIDERS];
 
 /**
  * Service instances. `http`: the API's routes and commands. `worker`: the BullMQ processors,
@@ -31,7 +34,7 @@ export class ProvisioningModule {
         { provide: PROVISIONING_CONFIG, useValue: config },
         ...CORE,
         ...(options.http ? [...SERVICE_COMMAND_HANDLERS, ...SERVICE_QUERY_HANDLERS] : []),
-        ...(options.worker ? [StepExecutor, ProvisioningRuntime, TenantServicesFollower] : []),
+        ...(options.worker ? [StepExecutor, FinalUsage, ProvisioningRuntime, TenantServicesFollower] : []),
       ],
       exports: options.worker ? [TenantServicesFollower, ProvisioningRuntime] : [],
     };

@@ -5,6 +5,7 @@ import { ApiKeyRepository, TenantRepository } from './infrastructure/persistence
 import { TenantAccess } from './application/tenant-access';
 import { TenantDirectory } from './application/tenant-directory';
 import { ApiKeyVerifier } from './application/api-key-verifier';
+import { ServiceApiKeys } from './application/service-api-keys';
 
 /** The tenancy context's event consumers and maintenance, for the worker process. */
 @Module({
@@ -13,10 +14,10 @@ import { ApiKeyVerifier } from './application/api-key-verifier';
 })
 export class TenancyConsumersModule {}
 
-/** The tenancy read side other contexts use (TenantDirectory, ApiKeyVerifier), for the api, worker and gateway processes. */
+/** What other contexts use of tenancy (TenantDirectory, ApiKeyVerifier, ServiceApiKeys), for the api, worker and gateway processes. */
 @Module({
-  providers: [TenantRepository, TenantAccess, TenantDirectory, ApiKeyRepository, ApiKeyVerifier],
-  exports: [TenantDirectory, ApiKeyVerifier],
+  providers: [TenantRepository, TenantAccess, TenantDirectory, ApiKeyRepository, ApiKeyVerifier, ServiceApiKeys],
+  exports: [TenantDirectory, ApiKeyVerifier, ServiceApiKeys],
 })
 export class TenantDirectoryModule {}
 

@@ -1,51 +1,115 @@
 import type { ServicePluginManifest } from '@werkbank/plugin-sdk';
 
+/** The model tiers a tier map assigns; a plan unlocks tiers through `ollama.modelTiers`. */
+export const TIERS = ['standard', 'pro'] as const;
+export type Tier = (typeof TIERS)[number];
+
 /**
  * The operator's configuration of this plugin: the JSON in WERKBANK_PLUGIN_OLLAMA_OPTIONS,
  * validated by the plugin host against `manifest.optionsSchema` before any call.
  */
 export interface OllamaOptions {
-  /** base URL of the service's HTTP API, e.g. https://ollama.example.com */
-  baseUrl: string;
-  /** an admin token of the service: it creates and removes projects (never logged) */
-  adminToken: string;
+  /** base URLs of the Ollama nodes (GPU servers) the gateway spreads requests over */
+  upstreams: string[];
+  /** the public URL of the Werkbank gateway, for the endpoints shown to tenants */
+  gatewayUrl: string;
+  /** model name -> tier, e.g. { "llama3.2": "standard", "llama3.1:70b": "pro" } */
+  models: Record<string, Tier>;
+  /** what a model missing from `models` is: refused (default) or billed as one of the tiers */
+  unlistedModels?: 'refuse' | Tier;
 }
 
-/** API requests an instance served; the usage collector reports it. */
-export const REQUESTS_METER = 'ollama.requests';
-/** How many requests a month an instance may serve; plans set it, the provisioner applies it. */
-export const MONTHLY_REQUEST_LIMIT = 'ollama.monthlyRequestLimit';
-export const DEFAULT_MONTHLY_REQUEST_LIMIT = 10000;
+export const METERS = {
+  gpuSeconds: 'ollama.gpu_seconds',
+  promptTokens: 'ollama.tokens.prompt',
+  completionTokens: 'ollama.tokens.completion',
+  requests: 'ollama.requests',
+} as const;
+
+export const ENTITLEMENTS = {
+  modelTiers: 'ollama.modelTiers',
+  requestsPerMinute: 'ollama.requestsPerMinute',
+} as const;
+
+/** http(s), without user info: the gateway cannot send credentials in a node URL */
+export const NODE_URL_PATTERN = '^https?://[^/@]+(/[^@]*)?$';
+
+export const DEFAULT_MODEL_TIERS: Tier[] = ['standard'];
 
 export const manifest: ServicePluginManifest = {
   id: 'ollama',
-  version: '0.1.0',
-  sdkCompatibility: '^1.0.0',
+  version: '1.0.0',
+  sdkCompatibility: '^1.2.0',
   displayName: 'Ollama',
-  description: 'A project per tenant on a Ollama server.',
+  description: 'LLM inference on a shared pool of Ollama GPU nodes, through the metering gateway (native and OpenAI-compatible API).',
   optionsSchema: {
     type: 'object',
-    required: ['baseUrl', 'adminToken'],
+    required: ['upstreams', 'gatewayUrl', 'models'],
     additionalProperties: false,
     properties: {
-      baseUrl: { type: 'string', format: 'uri', description: 'Base URL of the service API, e.g. https://ollama.example.com' },
-      adminToken: { type: 'string', minLength: 1, writeOnly: true, description: 'Admin token of the service (creates and removes projects)' },
+      upstreams: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', format: 'uri', pattern: NODE_URL_PATTERN },
+        description: 'Base URLs of the Ollama nodes, e.g. ["http://gpu-1:11434", "http://gpu-2:11434"] (no user:password@); the gateway sends each request to the node with the fewest in flight and skips nodes that fail',
+      },
+      gatewayUrl: {
+        type: 'string',
+        format: 'uri',
+        pattern: '^https?://',
+        description: 'Public URL of the Werkbank gateway (GATEWAY_PORT), e.g. https://gateway.example.com; tenants are shown <gatewayUrl>/ollama',
+      },
+      models: {
+        type: 'object',
+        additionalProperties: { type: 'string', enum: [...TIERS] },
+        description: 'The tier of each model offered, e.g. {"llama3.2": "standard", "llama3.1:70b": "pro"}; names as Ollama takes them (a missing tag is "latest")',
+      },
+      unlistedModels: {
+        type: 'string',
+        enum: ['refuse', ...TIERS],
+        default: 'refuse',
+        description: 'Models missing from `models`: "refuse" (default; tenants can neither use nor list them) or the tier they count as',
+      },
     },
   },
   modes: ['shared'],
-  meters: [{ key: REQUESTS_METER, unit: 'request', aggregation: 'sum', description: 'API requests served for the instance' }],
+  meters: [
+    { key: METERS.gpuSeconds, unit: 'second', aggregation: 'sum', dimensions: ['model'], description: 'GPU time: total_duration of native answers, the upstream time of OpenAI-compatible ones' },
+    { key: METERS.promptTokens, unit: 'token', aggregation: 'sum', dimensions: ['model', 'tier'], description: 'Prompt tokens the model evaluated (prompt_eval_count, usage.prompt_tokens)' },
+    { key: METERS.completionTokens, unit: 'token', aggregation: 'sum', dimensions: ['model', 'tier'], description: 'Tokens the model generated (eval_count, usage.completion_tokens)' },
+    { key: METERS.requests, unit: 'request', aggregation: 'count', dimensions: ['model'], description: 'Inference requests the models answered (chat, generate, completions, embeddings)' },
+  ],
   suggestedPrices: [
     {
-      meter: REQUESTS_METER,
+      meter: METERS.gpuSeconds,
       currency: 'EUR',
-      unitPrice: '0.10',
-      perQuantity: '1000',
-      model: 'package',
-      includedQuantity: '1000',
-      description: '0.10 EUR per started 1000 requests; the first 1000 a month are included',
+      unitPrice: '0.20',
+      perQuantity: '3600',
+      model: 'per_unit',
+      description: '0.20 EUR per hour of GPU time, pro rata',
     },
+    ...([METERS.promptTokens, METERS.completionTokens] as const).map((meter) => ({
+      meter,
+      currency: 'EUR',
+      unitPrice: '0.20',
+      perQuantity: '10000',
+      model: 'per_unit' as const,
+      dimensions: { tier: 'pro' },
+      description: `0.20 EUR per 10,000 pro-tier ${meter === METERS.promptTokens ? 'prompt' : 'completion'} tokens (the Pro-Pack includes 10,000 a month)`,
+    })),
   ],
   entitlementKeys: [
-    { key: MONTHLY_REQUEST_LIMIT, type: 'integer', default: DEFAULT_MONTHLY_REQUEST_LIMIT, description: 'Requests a month the instance may serve' },
+    {
+      key: ENTITLEMENTS.modelTiers,
+      type: 'string[]',
+      values: [...TIERS],
+      default: DEFAULT_MODEL_TIERS,
+      description: 'Model tiers the tenant may use; "pro" comes with the Pro-Pack',
+    },
+    {
+      key: ENTITLEMENTS.requestsPerMinute,
+      type: 'integer',
+      description: "Requests per minute per gateway key; without a value the gateway's default rate limit applies",
+    },
   ],
 };

@@ -1,80 +1,40 @@
-import {
-  PermanentError,
-  type Entitlements,
-  type InspectResult,
-  type InstanceRef,
-  type PluginContext,
-  type ProvisionRequest,
-  type ProvisionResult,
-  type RequestMeta,
-  type ServiceProvisioner,
-} from '@werkbank/plugin-sdk';
-import { OllamaClient } from './ollama.client';
-import { DEFAULT_MONTHLY_REQUEST_LIMIT, MONTHLY_REQUEST_LIMIT, type OllamaOptions } from './manifest';
-
-type Ctx = PluginContext<OllamaOptions>;
+import { GatewayAccessProvisioner, PermanentError, type Entitlements, type PluginContext } from '@werkbank/plugin-sdk';
+import { ENTITLEMENTS, TIERS, type OllamaOptions } from './manifest';
 
 /**
- * One project at the service per service instance. Every call is idempotent on the request
- * key: the service answers a repeated Idempotency-Key with its first answer, and "already in
- * that state" or "already gone" count as success.
+ * An instance is a tenant's access to the shared GPU pool: a gateway key (scope
+ * `gateway:ollama`, issued, rotated and revoked by the SDK's GatewayAccessProvisioner) and the
+ * entitlements the gateway reads on every request (model tiers, requests per minute). Nothing is
+ * created at Ollama itself. The core refuses the key while the instance is suspended and revokes
+ * it when the instance is deprovisioned.
  */
-export class OllamaProvisioner implements ServiceProvisioner<OllamaOptions> {
-  async provision(ctx: Ctx, request: ProvisionRequest): Promise<ProvisionResult> {
-    const project = await new OllamaClient(ctx).createProject(
-      { name: projectName(request.instanceId), tenant: request.tenant.slug, monthlyRequestLimit: monthlyRequestLimit(request.entitlements) },
-      request.requestKey,
-    );
-    ctx.logger.info('project created', { projectId: project.id, instanceId: request.instanceId, attempt: request.attempt });
-    return {
-      externalId: project.id,
-      endpoints: { api: project.apiUrl },
-      // stored encrypted by the core and shown to the tenant once; never log it
-      credentials: project.apiKey ? { apiKey: project.apiKey } : undefined,
-      metadata: { projectName: project.name },
-    };
+export class OllamaProvisioner extends GatewayAccessProvisioner<OllamaOptions> {
+  protected override checkEntitlements(entitlements: Entitlements): void {
+    checkEntitlements(entitlements);
   }
 
-  async suspend(ctx: Ctx, ref: InstanceRef, meta: RequestMeta): Promise<void> {
-    await new OllamaClient(ctx).setStatus(projectId(ref), 'suspend', meta.requestKey);
-  }
-
-  async resume(ctx: Ctx, ref: InstanceRef, meta: RequestMeta): Promise<void> {
-    await new OllamaClient(ctx).setStatus(projectId(ref), 'resume', meta.requestKey);
-  }
-
-  async deprovision(ctx: Ctx, ref: InstanceRef, meta: RequestMeta): Promise<void> {
-    // provisioning never completed: the service was never told about a project
-    if (!ref.externalId) return;
-    const deleted = await new OllamaClient(ctx).deleteProject(ref.externalId, meta.requestKey);
-    ctx.logger.info(deleted ? 'project deleted' : 'project was already gone', { projectId: ref.externalId, instanceId: ref.instanceId });
-  }
-
-  async applyEntitlements(ctx: Ctx, ref: InstanceRef, entitlements: Entitlements, meta: RequestMeta): Promise<void> {
-    await new OllamaClient(ctx).setLimits(projectId(ref), { monthlyRequestLimit: monthlyRequestLimit(entitlements) }, meta.requestKey);
-  }
-
-  async inspect(ctx: Ctx, ref: InstanceRef): Promise<InspectResult> {
-    if (!ref.externalId) return { state: 'missing' };
-    const project = await new OllamaClient(ctx).getProject(ref.externalId);
-    return { state: project ? project.status : 'missing' };
+  protected override endpoints(ctx: PluginContext<OllamaOptions>): Record<string, string> {
+    return endpoints(ctx.options.gatewayUrl);
   }
 }
 
-/** A name derived from the instance id: stable, unique, and recognisable at the service. */
-function projectName(instanceId: string): string {
-  return `wb-${instanceId}`;
+/** Where tenants call: the native API and the OpenAI-compatible one, both behind the gateway. */
+export function endpoints(gatewayUrl: string): Record<string, string> {
+  const base = `${gatewayUrl.replace(/\/+$/, '')}/ollama`;
+  return { api: base, openai: `${base}/v1` };
 }
 
-function projectId(ref: InstanceRef): string {
-  if (!ref.externalId) throw new PermanentError(`instance ${ref.instanceId} has no project at the service (provisioning never completed)`);
-  return ref.externalId;
-}
-
-function monthlyRequestLimit(entitlements: Entitlements): number {
-  const value = entitlements[MONTHLY_REQUEST_LIMIT] ?? DEFAULT_MONTHLY_REQUEST_LIMIT;
-  if (!Number.isSafeInteger(value) || (value as number) < 0) {
-    throw new PermanentError(`${MONTHLY_REQUEST_LIMIT} must be a whole number >= 0, got ${JSON.stringify(value)}`);
+/** Entitlements a plan sets for this service must make sense; a wrong plan is the operator's to fix. */
+export function checkEntitlements(entitlements: Entitlements): void {
+  const tiers = entitlements[ENTITLEMENTS.modelTiers];
+  if (tiers !== undefined) {
+    const unknown = Array.isArray(tiers) ? tiers.filter((t) => !(TIERS as readonly string[]).includes(t)) : [tiers];
+    if (!Array.isArray(tiers) || unknown.length) {
+      throw new PermanentError(`${ENTITLEMENTS.modelTiers} must list tiers out of ${TIERS.join(', ')}; got ${JSON.stringify(tiers)}`, { code: 'ollama.invalid_entitlement' });
+    }
   }
-  return value as number;
+  const rpm = entitlements[ENTITLEMENTS.requestsPerMinute];
+  if (rpm !== undefined && !(typeof rpm === 'number' && Number.isSafeInteger(rpm) && rpm > 0)) {
+    throw new PermanentError(`${ENTITLEMENTS.requestsPerMinute} must be a whole number above 0; got ${JSON.stringify(rpm)}`, { code: 'ollama.invalid_entitlement' });
+  }
 }

@@ -1,14 +1,16 @@
 import { defineServicePlugin } from '@werkbank/plugin-sdk';
+import { manifest, type QdrantOptions } from './manifest';
+import { qdrantGateway } from './qdrant.gateway';
 import { QdrantHealthCheck } from './qdrant.health';
 import { QdrantProvisioner } from './qdrant.provisioner';
 import { QdrantUsageCollector } from './qdrant.usage-collector';
-import { manifest, type QdrantOptions } from './manifest';
 
 /** The Qdrant plugin; the plugin host loads the package's default export. */
 const plugin = defineServicePlugin<QdrantOptions>({
   manifest,
   provisioner: new QdrantProvisioner(),
   usageCollector: new QdrantUsageCollector(),
+  gateway: qdrantGateway,
   health: new QdrantHealthCheck(),
 });
 

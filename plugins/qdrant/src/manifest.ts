@@ -5,47 +5,69 @@ import type { ServicePluginManifest } from '@werkbank/plugin-sdk';
  * validated by the plugin host against `manifest.optionsSchema` before any call.
  */
 export interface QdrantOptions {
-  /** base URL of the service's HTTP API, e.g. https://qdrant.example.com */
-  baseUrl: string;
-  /** an admin token of the service: it creates and removes projects (never logged) */
-  adminToken: string;
+  /** base URL of the shared Qdrant's REST API, e.g. http://qdrant.internal:6333 */
+  url: string;
+  /** the operator's Qdrant API key: sent upstream by the gateway and the plugin only, never logged */
+  apiKey: string;
+  /** seconds a deprovisioned instance's collections are kept before they are deleted (default 7 days) */
+  deprovisionGraceSeconds?: number;
+  /** where tenants reach the gateway's Qdrant routes, e.g. https://gateway.example.com/qdrant (endpoints.api) */
+  publicUrl?: string;
 }
 
-/** API requests an instance served; the usage collector reports it. */
-export const REQUESTS_METER = 'qdrant.requests';
-/** How many requests a month an instance may serve; plans set it, the provisioner applies it. */
-export const MONTHLY_REQUEST_LIMIT = 'qdrant.monthlyRequestLimit';
-export const DEFAULT_MONTHLY_REQUEST_LIMIT = 10000;
+/** Searches, queries, recommendations, discoveries, scrolls and counts the gateway forwarded successfully. */
+export const QUERIES_METER = 'qdrant.queries';
+/** Points stored in the instance's collections, sampled by the usage collector. */
+export const POINTS_METER = 'qdrant.points';
+
+export const DEFAULT_DEPROVISION_GRACE_SECONDS = 7 * 24 * 3600;
 
 export const manifest: ServicePluginManifest = {
   id: 'qdrant',
-  version: '0.1.0',
-  sdkCompatibility: '^1.0.0',
+  version: '0.2.0',
+  sdkCompatibility: '^1.2.0',
   displayName: 'Qdrant',
-  description: 'A project per tenant on a Qdrant server.',
+  description: 'Collections on a shared Qdrant, isolated per tenant by the metering gateway.',
   optionsSchema: {
     type: 'object',
-    required: ['baseUrl', 'adminToken'],
+    required: ['url', 'apiKey'],
     additionalProperties: false,
     properties: {
-      baseUrl: { type: 'string', format: 'uri', description: 'Base URL of the service API, e.g. https://qdrant.example.com' },
-      adminToken: { type: 'string', minLength: 1, writeOnly: true, description: 'Admin token of the service (creates and removes projects)' },
+      url: { type: 'string', format: 'uri', description: 'Base URL of the shared Qdrant REST API, e.g. http://qdrant.internal:6333' },
+      apiKey: { type: 'string', minLength: 1, writeOnly: true, description: "The operator's Qdrant API key (Qdrant's service.api_key); never leaves the gateway and the worker" },
+      deprovisionGraceSeconds: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 365 * 24 * 3600,
+        default: DEFAULT_DEPROVISION_GRACE_SECONDS,
+        description: "Seconds a deprovisioned service's collections are kept (unreachable for the tenant) before they are deleted; default 604800 (7 days), 0 deletes at once",
+      },
+      publicUrl: { type: 'string', format: 'uri', description: "Public URL of the gateway's Qdrant routes, e.g. https://gateway.example.com/qdrant; given to tenants as endpoints.api" },
     },
   },
   modes: ['shared'],
-  meters: [{ key: REQUESTS_METER, unit: 'request', aggregation: 'sum', description: 'API requests served for the instance' }],
+  meters: [
+    {
+      key: QUERIES_METER,
+      unit: 'query',
+      aggregation: 'sum',
+      description: 'Successful searches, queries, recommendations, discoveries, scrolls, counts, facets and distance matrices (each search of a batch counts)',
+    },
+    {
+      key: POINTS_METER,
+      unit: 'point',
+      aggregation: 'time_weighted',
+      description: "Points stored in the tenant's collections (points_count), sampled by the usage collector",
+    },
+  ],
   suggestedPrices: [
     {
-      meter: REQUESTS_METER,
+      meter: QUERIES_METER,
       currency: 'EUR',
       unitPrice: '0.10',
       perQuantity: '1000',
-      model: 'package',
-      includedQuantity: '1000',
-      description: '0.10 EUR per started 1000 requests; the first 1000 a month are included',
+      model: 'per_unit',
+      description: '0.10 EUR per 1,000 queries, pro rata',
     },
-  ],
-  entitlementKeys: [
-    { key: MONTHLY_REQUEST_LIMIT, type: 'integer', default: DEFAULT_MONTHLY_REQUEST_LIMIT, description: 'Requests a month the instance may serve' },
   ],
 };

@@ -1,80 +1,89 @@
 import {
-  PermanentError,
-  type Entitlements,
-  type InspectResult,
+  GatewayAccessProvisioner,
+  RetryableError,
   type InstanceRef,
   type PluginContext,
   type ProvisionRequest,
   type ProvisionResult,
   type RequestMeta,
-  type ServiceProvisioner,
 } from '@werkbank/plugin-sdk';
+import { DEFAULT_DEPROVISION_GRACE_SECONDS, type QdrantOptions } from './manifest';
 import { QdrantClient } from './qdrant.client';
-import { DEFAULT_MONTHLY_REQUEST_LIMIT, MONTHLY_REQUEST_LIMIT, type QdrantOptions } from './manifest';
+import { RESERVED_METADATA_KEY } from './qdrant.gateway';
+import { namespaceOf } from './qdrant.namespace';
 
 type Ctx = PluginContext<QdrantOptions>;
 
 /**
- * One project at the service per service instance. Every call is idempotent on the request
- * key: the service answers a repeated Idempotency-Key with its first answer, and "already in
- * that state" or "already gone" count as success.
+ * A Qdrant service instance is a namespace of collection names at the shared Qdrant plus the
+ * instance's gateway key (issued, rotated and revoked as the SDK's GatewayAccessProvisioner
+ * does): the gateway keeps the tenant inside the namespace. Nothing is created at Qdrant until
+ * the tenant creates collections; suspension is the core refusing the key. The plugin declares
+ * no entitlements: queries are paid per use, and quotas on its meters are metering's.
+ *
+ * Deprovisioning revokes the key at once and deletes the namespace's collections once they have
+ * been marked for `deprovisionGraceSeconds`: the first attempt stamps each collection's metadata
+ * with `werkbank_deprovisioned_at` (ctx.now()) and throws a RetryableError whose `retryAfterMs`
+ * is the rest of the grace period, so the engine comes back when it is over. The stamp lives at
+ * Qdrant, so a retry, a lost job re-queued by the reconciliation loop, a new generation after the
+ * attempts ran out, or a worker restart all keep the original deadline; a collection that shows
+ * up later is stamped (and kept) from the attempt that first sees it.
  */
-export class QdrantProvisioner implements ServiceProvisioner<QdrantOptions> {
-  async provision(ctx: Ctx, request: ProvisionRequest): Promise<ProvisionResult> {
-    const project = await new QdrantClient(ctx).createProject(
-      { name: projectName(request.instanceId), tenant: request.tenant.slug, monthlyRequestLimit: monthlyRequestLimit(request.entitlements) },
-      request.requestKey,
-    );
-    ctx.logger.info('project created', { projectId: project.id, instanceId: request.instanceId, attempt: request.attempt });
-    return {
-      externalId: project.id,
-      endpoints: { api: project.apiUrl },
-      // stored encrypted by the core and shown to the tenant once; never log it
-      credentials: project.apiKey ? { apiKey: project.apiKey } : undefined,
-      metadata: { projectName: project.name },
-    };
+export class QdrantProvisioner extends GatewayAccessProvisioner<QdrantOptions> {
+  override async provision(ctx: Ctx, request: ProvisionRequest): Promise<ProvisionResult> {
+    // fails with Qdrant's own words when the server or the operator's api-key does not work
+    await new QdrantClient(ctx).collectionNames();
+    const namespace = namespaceOf(request.tenant.slug, request.instanceId);
+    const result = await super.provision(ctx, request);
+    ctx.logger.info('qdrant namespace ready', { instanceId: request.instanceId, namespace });
+    return { ...result, metadata: { ...result.metadata, namespace } };
   }
 
-  async suspend(ctx: Ctx, ref: InstanceRef, meta: RequestMeta): Promise<void> {
-    await new QdrantClient(ctx).setStatus(projectId(ref), 'suspend', meta.requestKey);
+  protected override externalId(_ctx: Ctx, request: ProvisionRequest): string {
+    return namespaceOf(request.tenant.slug, request.instanceId);
   }
 
-  async resume(ctx: Ctx, ref: InstanceRef, meta: RequestMeta): Promise<void> {
-    await new QdrantClient(ctx).setStatus(projectId(ref), 'resume', meta.requestKey);
+  protected override endpoints(ctx: Ctx): Record<string, string> {
+    return ctx.options.publicUrl ? { api: ctx.options.publicUrl } : {};
   }
 
-  async deprovision(ctx: Ctx, ref: InstanceRef, meta: RequestMeta): Promise<void> {
-    // provisioning never completed: the service was never told about a project
-    if (!ref.externalId) return;
-    const deleted = await new QdrantClient(ctx).deleteProject(ref.externalId, meta.requestKey);
-    ctx.logger.info(deleted ? 'project deleted' : 'project was already gone', { projectId: ref.externalId, instanceId: ref.instanceId });
+  override async deprovision(ctx: Ctx, ref: InstanceRef, meta: RequestMeta): Promise<void> {
+    // the tenant loses access at once; its data waits for the grace period
+    await super.deprovision(ctx, ref, meta);
+    const client = new QdrantClient(ctx);
+    const namespace = namespaceOf(ref.tenant.slug, ref.instanceId);
+    const graceMs = (ctx.options.deprovisionGraceSeconds ?? DEFAULT_DEPROVISION_GRACE_SECONDS) * 1000;
+    const now = ctx.now();
+    const names = (await client.collectionNames()).filter((name) => name.startsWith(namespace));
+    let deleted = 0;
+    let nextDeadline: number | undefined;
+    for (const name of names) {
+      const deadline = graceMs === 0 ? now.getTime() : await this.deadline(client, name, now, graceMs);
+      if (deadline === undefined) continue; // gone meanwhile
+      if (deadline <= now.getTime()) {
+        if (await client.deleteCollection(name)) deleted += 1;
+      } else {
+        nextDeadline = Math.min(nextDeadline ?? deadline, deadline);
+      }
+    }
+    if (nextDeadline !== undefined) {
+      const waiting = names.length - deleted;
+      ctx.logger.info('qdrant collections wait for the grace period', { instanceId: ref.instanceId, namespace, waiting, deleteAt: new Date(nextDeadline).toISOString(), attempt: meta.attempt });
+      throw new RetryableError(
+        `waiting for the grace period: ${waiting} collection(s) of namespace ${namespace} are deleted from ${new Date(nextDeadline).toISOString()} (deprovisionGraceSeconds)`,
+        { retryAfterMs: nextDeadline - now.getTime() },
+      );
+    }
+    ctx.logger.info('qdrant namespace deleted', { instanceId: ref.instanceId, namespace, collectionsDeleted: deleted });
   }
 
-  async applyEntitlements(ctx: Ctx, ref: InstanceRef, entitlements: Entitlements, meta: RequestMeta): Promise<void> {
-    await new QdrantClient(ctx).setLimits(projectId(ref), { monthlyRequestLimit: monthlyRequestLimit(entitlements) }, meta.requestKey);
+  /** When the collection may be deleted: its stamp plus the grace period; stamps it first when it has none. */
+  private async deadline(client: QdrantClient, name: string, now: Date, graceMs: number): Promise<number | undefined> {
+    const info = await client.collection(name);
+    if (!info) return undefined;
+    const stamped = Date.parse(String(info.config?.metadata?.[RESERVED_METADATA_KEY] ?? ''));
+    if (!Number.isNaN(stamped)) return stamped + graceMs;
+    if (!(await client.mergeMetadata(name, { [RESERVED_METADATA_KEY]: now.toISOString() }))) return undefined;
+    return now.getTime() + graceMs;
   }
-
-  async inspect(ctx: Ctx, ref: InstanceRef): Promise<InspectResult> {
-    if (!ref.externalId) return { state: 'missing' };
-    const project = await new QdrantClient(ctx).getProject(ref.externalId);
-    return { state: project ? project.status : 'missing' };
-  }
-}
-
-/** A name derived from the instance id: stable, unique, and recognisable at the service. */
-function projectName(instanceId: string): string {
-  return `wb-${instanceId}`;
-}
-
-function projectId(ref: InstanceRef): string {
-  if (!ref.externalId) throw new PermanentError(`instance ${ref.instanceId} has no project at the service (provisioning never completed)`);
-  return ref.externalId;
-}
-
-function monthlyRequestLimit(entitlements: Entitlements): number {
-  const value = entitlements[MONTHLY_REQUEST_LIMIT] ?? DEFAULT_MONTHLY_REQUEST_LIMIT;
-  if (!Number.isSafeInteger(value) || (value as number) < 0) {
-    throw new PermanentError(`${MONTHLY_REQUEST_LIMIT} must be a whole number >= 0, got ${JSON.stringify(value)}`);
-  }
-  return value as number;
 }

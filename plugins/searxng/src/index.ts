@@ -1,14 +1,14 @@
 import { defineServicePlugin } from '@werkbank/plugin-sdk';
+import { gateway } from './searxng.gateway';
 import { SearxngHealthCheck } from './searxng.health';
 import { SearxngProvisioner } from './searxng.provisioner';
-import { SearxngUsageCollector } from './searxng.usage-collector';
 import { manifest, type SearxngOptions } from './manifest';
 
-/** The Searxng plugin; the plugin host loads the package's default export. */
+/** The SearXNG plugin; the plugin host loads the package's default export. */
 const plugin = defineServicePlugin<SearxngOptions>({
   manifest,
   provisioner: new SearxngProvisioner(),
-  usageCollector: new SearxngUsageCollector(),
+  gateway,
   health: new SearxngHealthCheck(),
 });
 

@@ -5,47 +5,64 @@ import type { ServicePluginManifest } from '@werkbank/plugin-sdk';
  * validated by the plugin host against `manifest.optionsSchema` before any call.
  */
 export interface SearxngOptions {
-  /** base URL of the service's HTTP API, e.g. https://searxng.example.com */
-  baseUrl: string;
-  /** an admin token of the service: it creates and removes projects (never logged) */
-  adminToken: string;
+  /** base URL of the shared SearXNG (the gateway's upstream), e.g. http://searxng.internal:8080 */
+  url: string;
+  /** public URL of the Werkbank gateway, for the endpoint shown to tenants, e.g. https://gateway.example.com */
+  gatewayUrl?: string;
 }
 
-/** API requests an instance served; the usage collector reports it. */
-export const REQUESTS_METER = 'searxng.requests';
-/** How many requests a month an instance may serve; plans set it, the provisioner applies it. */
-export const MONTHLY_REQUEST_LIMIT = 'searxng.monthlyRequestLimit';
-export const DEFAULT_MONTHLY_REQUEST_LIMIT = 10000;
+/** Searches the gateway forwarded and SearXNG answered successfully. */
+export const QUERIES_METER = 'searxng.queries';
+/** Searches a month a tenant may make; the core keeps it as the hard limit of the meter's monthly quota. */
+export const MONTHLY_QUERY_LIMIT = 'searxng.monthlyQueryLimit';
+/** the Basic tariff's fair-use quota (product.md: "SearXNG (10,000 queries/month fair-use quota)") */
+export const DEFAULT_MONTHLY_QUERY_LIMIT = 10000;
+
+/** http(s), without user info: the gateway cannot send credentials in an upstream URL */
+export const URL_PATTERN = '^https?://[^/@]+(/[^@]*)?$';
 
 export const manifest: ServicePluginManifest = {
   id: 'searxng',
-  version: '0.1.0',
-  sdkCompatibility: '^1.0.0',
-  displayName: 'Searxng',
-  description: 'A project per tenant on a Searxng server.',
+  version: '1.0.0',
+  sdkCompatibility: '^1.2.0',
+  displayName: 'SearXNG',
+  description: 'Private meta search on a shared SearXNG, through the metering gateway (JSON and HTML), with a monthly query limit per tenant.',
   optionsSchema: {
     type: 'object',
-    required: ['baseUrl', 'adminToken'],
+    required: ['url'],
     additionalProperties: false,
     properties: {
-      baseUrl: { type: 'string', format: 'uri', description: 'Base URL of the service API, e.g. https://searxng.example.com' },
-      adminToken: { type: 'string', minLength: 1, writeOnly: true, description: 'Admin token of the service (creates and removes projects)' },
+      url: {
+        type: 'string',
+        format: 'uri',
+        pattern: URL_PATTERN,
+        description: 'Base URL of the shared SearXNG, e.g. http://searxng.internal:8080 (no user:password@); the gateway forwards /searxng/search to <url>/search',
+      },
+      gatewayUrl: {
+        type: 'string',
+        format: 'uri',
+        pattern: '^https?://',
+        description: 'Public URL of the Werkbank gateway (GATEWAY_PORT), e.g. https://gateway.example.com; tenants are shown <gatewayUrl>/searxng/search',
+      },
     },
   },
   modes: ['shared'],
-  meters: [{ key: REQUESTS_METER, unit: 'request', aggregation: 'sum', description: 'API requests served for the instance' }],
-  suggestedPrices: [
+  meters: [
     {
-      meter: REQUESTS_METER,
-      currency: 'EUR',
-      unitPrice: '0.10',
-      perQuantity: '1000',
-      model: 'package',
-      includedQuantity: '1000',
-      description: '0.10 EUR per started 1000 requests; the first 1000 a month are included',
+      key: QUERIES_METER,
+      unit: 'query',
+      aggregation: 'sum',
+      description: 'Searches SearXNG answered with 2xx through the gateway (GET and POST /search, any format, each page one search)',
     },
   ],
+  // product.md: SearXNG is included in the Basic tariff up to a quota, so no price is suggested
   entitlementKeys: [
-    { key: MONTHLY_REQUEST_LIMIT, type: 'integer', default: DEFAULT_MONTHLY_REQUEST_LIMIT, description: 'Requests a month the instance may serve' },
+    {
+      key: MONTHLY_QUERY_LIMIT,
+      type: 'integer',
+      default: DEFAULT_MONTHLY_QUERY_LIMIT,
+      quota: { meter: QUERIES_METER, limit: 'hard' },
+      description: 'Searches a calendar month the tenant may make; beyond it the gateway answers 429 quota.exceeded until the month ends',
+    },
   ],
 };

@@ -1,22 +1,22 @@
 import type { HealthCheck, HealthStatus, InstanceRef, PluginContext } from '@werkbank/plugin-sdk';
-import { SearxngClient } from './searxng.client';
+import { displayUrl, SearxngClient } from './searxng.client';
 import type { SearxngOptions } from './manifest';
 
-/** The service as a whole (GET /health), or one instance's project. Reports problems; does not throw them. */
+/**
+ * Health from SearXNG's own `GET /healthz`: 2xx is healthy, anything else (or no answer within
+ * a few seconds) unhealthy with the reason. An instance is a gateway key on the shared
+ * SearXNG, so its health is the service's. Reports problems; does not throw them.
+ */
 export class SearxngHealthCheck implements HealthCheck<SearxngOptions> {
   async check(ctx: PluginContext<SearxngOptions>, ref?: InstanceRef): Promise<HealthStatus> {
-    const checkedAt = ctx.now().toISOString();
-    const client = new SearxngClient(ctx);
+    const where = displayUrl(ctx.options.url);
+    const scope = ref ? 'the shared SearXNG of this instance' : 'SearXNG';
     try {
-      if (!ref) {
-        await client.health();
-        return { status: 'healthy', checkedAt };
-      }
-      const project = ref.externalId ? await client.getProject(ref.externalId) : undefined;
-      if (!project) return { status: 'unhealthy', message: 'the project does not exist at the service', checkedAt };
-      return project.status === 'active' ? { status: 'healthy', checkedAt } : { status: 'degraded', message: `the project is ${project.status}`, checkedAt };
+      await new SearxngClient(ctx).healthz();
+      return { status: 'healthy', message: `${scope} answers /healthz`, details: { [where]: 'healthy' }, checkedAt: ctx.now().toISOString() };
     } catch (error) {
-      return { status: 'unhealthy', message: error instanceof Error ? error.message : 'health check failed', checkedAt };
+      const message = error instanceof Error ? error.message : String(error);
+      return { status: 'unhealthy', message, details: { [where]: 'unhealthy' }, checkedAt: ctx.now().toISOString() };
     }
   }
 }

@@ -1,80 +1,30 @@
-import {
-  PermanentError,
-  type Entitlements,
-  type InspectResult,
-  type InstanceRef,
-  type PluginContext,
-  type ProvisionRequest,
-  type ProvisionResult,
-  type RequestMeta,
-  type ServiceProvisioner,
-} from '@werkbank/plugin-sdk';
-import { SearxngClient } from './searxng.client';
-import { DEFAULT_MONTHLY_REQUEST_LIMIT, MONTHLY_REQUEST_LIMIT, type SearxngOptions } from './manifest';
-
-type Ctx = PluginContext<SearxngOptions>;
+import { GatewayAccessProvisioner, PermanentError, type Entitlements, type PluginContext } from '@werkbank/plugin-sdk';
+import { baseUrl } from './searxng.client';
+import { MONTHLY_QUERY_LIMIT, type SearxngOptions } from './manifest';
 
 /**
- * One project at the service per service instance. Every call is idempotent on the request
- * key: the service answers a repeated Idempotency-Key with its first answer, and "already in
- * that state" or "already gone" count as success.
+ * An instance is a tenant's access to the shared SearXNG: a gateway key (scope
+ * `gateway:searxng`, issued, rotated and revoked by the SDK's GatewayAccessProvisioner). Nothing
+ * is created at SearXNG, which knows no tenants. The monthly query limit is the core's: it keeps
+ * the tenant's hard quota of `searxng.queries` at the instance's `searxng.monthlyQueryLimit`, and
+ * the gateway refuses searches beyond it. The core refuses the key while the instance is
+ * suspended and revokes it when the instance is deprovisioned.
  */
-export class SearxngProvisioner implements ServiceProvisioner<SearxngOptions> {
-  async provision(ctx: Ctx, request: ProvisionRequest): Promise<ProvisionResult> {
-    const project = await new SearxngClient(ctx).createProject(
-      { name: projectName(request.instanceId), tenant: request.tenant.slug, monthlyRequestLimit: monthlyRequestLimit(request.entitlements) },
-      request.requestKey,
-    );
-    ctx.logger.info('project created', { projectId: project.id, instanceId: request.instanceId, attempt: request.attempt });
-    return {
-      externalId: project.id,
-      endpoints: { api: project.apiUrl },
-      // stored encrypted by the core and shown to the tenant once; never log it
-      credentials: project.apiKey ? { apiKey: project.apiKey } : undefined,
-      metadata: { projectName: project.name },
-    };
+export class SearxngProvisioner extends GatewayAccessProvisioner<SearxngOptions> {
+  protected override checkEntitlements(entitlements: Entitlements): void {
+    checkEntitlements(entitlements);
   }
 
-  async suspend(ctx: Ctx, ref: InstanceRef, meta: RequestMeta): Promise<void> {
-    await new SearxngClient(ctx).setStatus(projectId(ref), 'suspend', meta.requestKey);
-  }
-
-  async resume(ctx: Ctx, ref: InstanceRef, meta: RequestMeta): Promise<void> {
-    await new SearxngClient(ctx).setStatus(projectId(ref), 'resume', meta.requestKey);
-  }
-
-  async deprovision(ctx: Ctx, ref: InstanceRef, meta: RequestMeta): Promise<void> {
-    // provisioning never completed: the service was never told about a project
-    if (!ref.externalId) return;
-    const deleted = await new SearxngClient(ctx).deleteProject(ref.externalId, meta.requestKey);
-    ctx.logger.info(deleted ? 'project deleted' : 'project was already gone', { projectId: ref.externalId, instanceId: ref.instanceId });
-  }
-
-  async applyEntitlements(ctx: Ctx, ref: InstanceRef, entitlements: Entitlements, meta: RequestMeta): Promise<void> {
-    await new SearxngClient(ctx).setLimits(projectId(ref), { monthlyRequestLimit: monthlyRequestLimit(entitlements) }, meta.requestKey);
-  }
-
-  async inspect(ctx: Ctx, ref: InstanceRef): Promise<InspectResult> {
-    if (!ref.externalId) return { state: 'missing' };
-    const project = await new SearxngClient(ctx).getProject(ref.externalId);
-    return { state: project ? project.status : 'missing' };
+  protected override endpoints(ctx: PluginContext<SearxngOptions>): Record<string, string> {
+    return ctx.options.gatewayUrl ? { search: `${baseUrl(ctx.options.gatewayUrl)}/searxng/search` } : {};
   }
 }
 
-/** A name derived from the instance id: stable, unique, and recognisable at the service. */
-function projectName(instanceId: string): string {
-  return `wb-${instanceId}`;
-}
-
-function projectId(ref: InstanceRef): string {
-  if (!ref.externalId) throw new PermanentError(`instance ${ref.instanceId} has no project at the service (provisioning never completed)`);
-  return ref.externalId;
-}
-
-function monthlyRequestLimit(entitlements: Entitlements): number {
-  const value = entitlements[MONTHLY_REQUEST_LIMIT] ?? DEFAULT_MONTHLY_REQUEST_LIMIT;
-  if (!Number.isSafeInteger(value) || (value as number) < 0) {
-    throw new PermanentError(`${MONTHLY_REQUEST_LIMIT} must be a whole number >= 0, got ${JSON.stringify(value)}`);
+/** A limit the core could not turn into a quota is the operator's mistake: say so, do not retry. */
+function checkEntitlements(entitlements: Entitlements): void {
+  const limit = entitlements[MONTHLY_QUERY_LIMIT];
+  if (limit === undefined) return;
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0) {
+    throw new PermanentError(`${MONTHLY_QUERY_LIMIT} must be a whole number of searches >= 0, got ${JSON.stringify(limit)}`, { code: 'searxng.invalid_entitlement' });
   }
-  return value as number;
 }

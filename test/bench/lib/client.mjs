@@ -226,7 +226,8 @@ async function prepareTarget(target, concurrency) {
     const { monthOf } = require(path.join(ROOT, 'core/metering/dist/domain/periods.js'));
     const repository = new UsageQueryRepository();
     const pgPool = new pg.Pool({ connectionString: target.databaseUrl, max: 3 * concurrency });
-    const tx = { query: async (text, values) => (await pgPool.query(text, values)).rows };
+    // a reader as metering's repositories see it: its statements go to the pool, named (prepared per connection) as in the API
+    const tx = { connection: { driver: { master: pgPool } } };
     const of = (...aggregations) => target.meters.filter((m) => aggregations.includes(m.aggregation))
       .map((m) => ({ key: m.key, aggregation: m.aggregation, valueProperty: m.valueProperty ?? null, dimensions: m.dimensions ?? [] }));
     const simple = of('sum', 'count', 'max', 'unique_count');

@@ -1,7 +1,7 @@
 // The gateway test fixtures (TypeScript under test/fixtures/gateway) made runnable by plain Node:
 // the metered plugin installed as a package in a NODE_PATH folder (the way an operator installs a
 // plugin; as test/faults/provisioning-faults.e2e-spec.ts does), and the fake streaming upstream
-// run in a process of its own.
+// and the Ollama plugin's fake Ollama, each run in a process of its own.
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,11 +30,26 @@ export async function installMeteredPlugin(dir) {
 export async function startFakeUpstream(dir, name = 'node-1') {
   const file = path.join(dir, 'fake-streaming-upstream.cjs');
   fs.writeFileSync(file, await transpile('test/fixtures/gateway/fake-streaming-upstream.ts'));
-  const child = fork(path.join(ROOT, 'test/bench/lib/upstream.mjs'), [file, name], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return forkUpstream('test/bench/lib/upstream.mjs', [file, name], 'the fake upstream');
+}
+
+/**
+ * Starts the Ollama plugin's fake (plugins/ollama/src/__tests__/fake-ollama.ts) in a child process
+ * (lib/ollama-upstream.mjs), `chunkDelayMs` between streamed chunks; resolves with its URL and a stop function.
+ */
+export async function startFakeOllama(dir, chunkDelayMs = 2) {
+  const file = path.join(dir, 'fake-ollama.cjs');
+  fs.writeFileSync(file, await transpile('plugins/ollama/src/__tests__/fake-ollama.ts'));
+  return forkUpstream('test/bench/lib/ollama-upstream.mjs', [file, String(chunkDelayMs)], 'the fake Ollama');
+}
+
+/** Forks a runner that starts a fake and sends `{ url }`; resolves with the URL and a stop function. */
+async function forkUpstream(runner, args, what) {
+  const child = fork(path.join(ROOT, runner), args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   process.once('exit', () => child.kill('SIGKILL'));
   const url = await new Promise((resolve, reject) => {
     child.once('message', (m) => resolve(m.url));
-    child.once('exit', (code) => reject(new Error(`the fake upstream exited (code ${code})`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited (code ${code})`)));
   });
   return {
     url,

@@ -227,6 +227,13 @@ export async function startStack({ name, pgSettings = BENCH_PG_SETTINGS, apiEnv 
       await waitReady(`${url}/health/live`, gw, 'the gateway');
       return { url, proc: gw };
     };
+    /** Starts the worker process (apps/worker): provisioning steps run there, e.g. a plugin issuing a service's gateway key. */
+    stack.startWorker = async () => {
+      const worker = startNode('worker', path.join(ROOT, 'apps/worker/dist/main.js'), [], stack.env, path.join(dir, 'worker.log'));
+      cleanups.push(() => worker.stop());
+      stack.workerPid = worker.child.pid;
+      return { proc: worker };
+    };
     /** Adds a cleanup step (run in reverse order by stop()). */
     stack.onStop = (fn) => cleanups.push(fn);
     return stack;

@@ -1,7 +1,7 @@
 import type { VerifiedApiKey } from '@werkbank/tenancy';
 
-export type KeyLookup =
-  | { outcome: 'valid'; key: VerifiedApiKey }
+export type KeyLookup<K = VerifiedApiKey> =
+  | { outcome: 'valid'; key: K }
   | { outcome: 'invalid' }
   /** the key could not be checked (database unreachable) and nothing recent enough is known about it */
   | { outcome: 'unavailable' };
@@ -14,15 +14,15 @@ export interface KeyCacheSettings {
   maxEntries?: number;
 }
 
-interface Entry {
-  key: VerifiedApiKey | null;
+interface Entry<K> {
+  key: K | null;
   at: number;
-  refreshing?: Promise<KeyLookup>;
+  refreshing?: Promise<KeyLookup<K>>;
   /** when the last re-check failed: the next one waits `ttlMs` */
   failedAt?: number;
 }
 
-const UNAVAILABLE: KeyLookup = { outcome: 'unavailable' };
+const UNAVAILABLE = { outcome: 'unavailable' } as const;
 
 /**
  * Key verifications by key hash, so the request path needs no database round trip. An answer
@@ -31,14 +31,14 @@ const UNAVAILABLE: KeyLookup = { outcome: 'unavailable' };
  * one lookup. While checks fail (database unreachable), a known answer is served up to
  * `staleIfErrorMs` old, re-checked every `ttlMs`. Entries are keyed by hash: the cache never holds a key.
  */
-export class KeyCache {
-  private readonly entries = new Map<string, Entry>();
+export class KeyCache<K = VerifiedApiKey> {
+  private readonly entries = new Map<string, Entry<K>>();
   /** first lookups under way, so a burst of requests with a new key makes one query */
-  private readonly firstLookups = new Map<string, Promise<KeyLookup>>();
+  private readonly firstLookups = new Map<string, Promise<KeyLookup<K>>>();
   private readonly maxEntries: number;
 
   constructor(
-    private readonly verify: (keyHash: string) => Promise<VerifiedApiKey | null>,
+    private readonly verify: (keyHash: string) => Promise<K | null>,
     private readonly settings: KeyCacheSettings,
     private readonly onError: (error: unknown) => void = () => undefined,
     private readonly now: () => number = Date.now,
@@ -46,7 +46,7 @@ export class KeyCache {
     this.maxEntries = settings.maxEntries ?? 100_000;
   }
 
-  lookup(keyHash: string): KeyLookup | Promise<KeyLookup> {
+  lookup(keyHash: string): KeyLookup<K> | Promise<KeyLookup<K>> {
     const entry = this.entries.get(keyHash);
     if (!entry) {
       let first = this.firstLookups.get(keyHash);
@@ -69,7 +69,7 @@ export class KeyCache {
     return (entry.refreshing ??= this.refresh(keyHash, entry));
   }
 
-  private async refresh(keyHash: string, entry: Entry): Promise<KeyLookup> {
+  private async refresh(keyHash: string, entry: Entry<K>): Promise<KeyLookup<K>> {
     try {
       const key = await this.verify(keyHash);
       this.entries.delete(keyHash); // re-inserted last: the oldest entries go first when full
@@ -85,6 +85,6 @@ export class KeyCache {
   }
 }
 
-function answer(key: VerifiedApiKey | null): KeyLookup {
+function answer<K>(key: K | null): KeyLookup<K> {
   return key ? { outcome: 'valid', key } : { outcome: 'invalid' };
 }

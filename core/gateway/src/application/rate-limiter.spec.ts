@@ -1,4 +1,4 @@
-import { MemoryRateLimiter } from './rate-limiter';
+import { MemoryRateLimiter, perMinute } from './rate-limiter';
 
 describe('MemoryRateLimiter', () => {
   it('allows a burst, then refills at rps and says when to retry', () => {
@@ -26,5 +26,17 @@ describe('MemoryRateLimiter', () => {
     const limiter = new MemoryRateLimiter(10, 2, () => now);
     now += 60_000;
     expect([1, 2, 3].map(() => limiter.take('k').allowed)).toEqual([true, true, false]);
+  });
+
+  it('limits a key by its own rate (a plugin\'s requestsPerMinute) instead of the default, also when the default is off', () => {
+    let now = 0;
+    const limiter = new MemoryRateLimiter(0, 0, () => now);
+    expect(Array.from({ length: 10 }, () => limiter.take('default').allowed).every(Boolean)).toBe(true);
+    const rate = perMinute(3);
+    expect([1, 2, 3, 4].map(() => limiter.take('k', rate).allowed)).toEqual([true, true, true, false]);
+    expect(limiter.take('k', rate)).toEqual({ allowed: false, retryAfterSeconds: 20 });
+    now += 20_000; // one request back every 20 s
+    expect(limiter.take('k', rate).allowed).toBe(true);
+    expect(limiter.take('k', rate).allowed).toBe(false);
   });
 });

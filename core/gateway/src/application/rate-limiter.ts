@@ -5,9 +5,24 @@ export type RateDecision = { allowed: true } | { allowed: false; retryAfterSecon
 
 const ALLOWED: RateDecision = { allowed: true };
 
-/** A token bucket per API key: `rps` tokens a second, at most `burst` saved up. */
+/** A bucket's rate: `rps` tokens a second, at most `burst` saved up. */
+export interface Rate {
+  rps: number;
+  burst: number;
+}
+
+/**
+ * A token bucket per API key: the limiter's default rate, or the `rate` given for this key (a
+ * plugin's `rateLimit` from the tenant's entitlements). A default `rps` of 0 means no default
+ * limit: only keys with their own rate are limited.
+ */
 export interface RateLimiter {
-  take(key: string): RateDecision | Promise<RateDecision>;
+  take(key: string, rate?: Rate): RateDecision | Promise<RateDecision>;
+}
+
+/** `requestsPerMinute` as a bucket: that many at once, refilled evenly over the minute. */
+export function perMinute(requestsPerMinute: number): Rate {
+  return { rps: requestsPerMinute / 60, burst: Math.max(1, requestsPerMinute) };
 }
 
 export const RATE_LIMITER = Symbol('RATE_LIMITER');
@@ -16,31 +31,33 @@ const retryAfter = (missing: number, rps: number): number => Math.max(1, Math.ce
 
 /** Buckets in this process's memory: no I/O on the request path; each replica counts on its own. */
 export class MemoryRateLimiter implements RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly buckets = new Map<string, { tokens: number; at: number; full: number }>();
   private lastSweep = 0;
 
   constructor(private readonly rps: number, private readonly burst: number, private readonly now: () => number = Date.now) {}
 
-  take(key: string): RateDecision {
+  take(key: string, rate?: Rate): RateDecision {
+    const { rps, burst } = rate ?? { rps: this.rps, burst: this.burst };
+    if (!(rps > 0)) return ALLOWED;
     const now = this.now();
     this.sweep(now);
     const bucket = this.buckets.get(key);
-    const tokens = bucket ? Math.min(this.burst, bucket.tokens + ((now - bucket.at) * this.rps) / 1000) : this.burst;
+    const tokens = bucket ? Math.min(burst, bucket.tokens + ((now - bucket.at) * rps) / 1000) : burst;
+    const full = (burst / rps) * 1000;
     if (tokens < 1) {
-      if (bucket) Object.assign(bucket, { tokens, at: now });
-      return { allowed: false, retryAfterSeconds: retryAfter(1 - tokens, this.rps) };
+      if (bucket) Object.assign(bucket, { tokens, at: now, full });
+      return { allowed: false, retryAfterSeconds: retryAfter(1 - tokens, rps) };
     }
-    if (bucket) Object.assign(bucket, { tokens: tokens - 1, at: now });
-    else this.buckets.set(key, { tokens: tokens - 1, at: now });
+    if (bucket) Object.assign(bucket, { tokens: tokens - 1, at: now, full });
+    else this.buckets.set(key, { tokens: tokens - 1, at: now, full });
     return ALLOWED;
   }
 
   /** Forgets buckets that have filled up again (they equal a new one), so idle keys cost no memory. */
   private sweep(now: number): void {
-    const full = (this.burst / this.rps) * 1000;
-    if (now - this.lastSweep < Math.max(full, 10_000)) return;
+    if (now - this.lastSweep < 10_000) return;
     this.lastSweep = now;
-    for (const [key, bucket] of this.buckets) if (now - bucket.at >= full) this.buckets.delete(key);
+    for (const [key, bucket] of this.buckets) if (now - bucket.at >= bucket.full) this.buckets.delete(key);
   }
 }
 
@@ -81,10 +98,12 @@ export class RedisRateLimiter implements RateLimiter {
     this.redis = redis as RedisRateLimiter['redis'];
   }
 
-  async take(key: string): Promise<RateDecision> {
+  async take(key: string, rate?: Rate): Promise<RateDecision> {
+    const { rps, burst } = rate ?? { rps: this.rps, burst: this.burst };
+    if (!(rps > 0)) return ALLOWED;
     try {
-      const [allowed, tokens] = await this.redis.werkbankGatewayTake(`${this.prefix}:gateway:rate:${key}`, String(this.rps), String(this.burst));
-      return allowed === 1 ? ALLOWED : { allowed: false, retryAfterSeconds: retryAfter(1 - Number(tokens), this.rps) };
+      const [allowed, tokens] = await this.redis.werkbankGatewayTake(`${this.prefix}:gateway:rate:${key}`, String(rps), String(burst));
+      return allowed === 1 ? ALLOWED : { allowed: false, retryAfterSeconds: retryAfter(1 - Number(tokens), rps) };
     } catch (error) {
       this.onError(error);
       return ALLOWED;

@@ -1,11 +1,12 @@
-import { ProblemException, PROBLEM_CONTENT_TYPE } from '@werkbank/kernel';
-import type { ExtractedUsage, GatewayExchange, GatewayRoute } from '@werkbank/plugin-sdk';
+import { ProblemException, PROBLEM_CONTENT_TYPE, safeEqual } from '@werkbank/kernel';
+import type { Entitlements, ExtractedUsage, GatewayExchange, GatewayRefusal, GatewayRequest, GatewayRoute, GatewayTenant } from '@werkbank/plugin-sdk';
 import type { UsageEventInput } from '@werkbank/metering';
+import type { BoundInstance } from '@werkbank/provisioning';
+import { tenantSlug, type VerifiedApiKey } from '@werkbank/tenancy';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { presentedKey } from '../domain/credentials';
@@ -13,15 +14,26 @@ import { MessageStream, messageFormat } from '../domain/message-stream';
 import { RouteTable, unsafePath, type CompiledRoute } from '../domain/route-table';
 import type { KeyLookup } from '../application/key-cache';
 import type { QuotaDecision } from '../application/quota-guard';
-import type { RateDecision } from '../application/rate-limiter';
+import { perMinute, type Rate, type RateDecision } from '../application/rate-limiter';
 import type { UpstreamBalancer, UpstreamNode } from './upstream-balancer';
 import type { GatewayMetrics } from './gateway-metrics';
 
-/** A plugin the gateway serves: its routes and its upstream nodes. */
+/** A plugin the gateway serves: its routes, its upstream nodes and what it adds per tenant. */
 export interface GatewayPlugin {
   id: string;
   routes: RouteTable;
   balancer: UpstreamBalancer;
+  /** the plugin's `upstreamHeaders(options)`, lower-cased names; secret: never logged, never sent to clients */
+  upstreamHeaders?: Record<string, string>;
+  /** the plugin's `rateLimit(tenant)` */
+  rateLimit?(tenant: GatewayTenant): { requestsPerMinute: number } | undefined;
+  /** the manifest's entitlement defaults: what keys without an instance get */
+  defaultEntitlements: Entitlements;
+}
+
+/** A verified key with the service instance it was issued for (null: a key created through the API). */
+export interface GatewayCaller extends VerifiedApiKey {
+  instance: BoundInstance | null;
 }
 
 /** What the request path needs, each behind a small interface (the Nest module wires the real ones). */
@@ -30,8 +42,9 @@ export interface GatewayServerDeps {
   /** ids of plugins with gateway routes that are installed but not configured */
   unconfigured: ReadonlySet<string>;
   /** `null`: the key is malformed (no lookup); otherwise the cache's answer */
-  lookupKey(key: string): KeyLookup | Promise<KeyLookup> | null;
-  takeToken(apiKeyId: string): RateDecision | Promise<RateDecision>;
+  lookupKey(key: string): KeyLookup<GatewayCaller> | Promise<KeyLookup<GatewayCaller>> | null;
+  /** `rate`: the key's own rate (from the plugin's `rateLimit`), else the gateway's default */
+  takeToken(apiKeyId: string, rate?: Rate): RateDecision | Promise<RateDecision>;
   checkQuota(tenantId: string, pluginId: string): Promise<QuotaDecision>;
   /** false while usage cannot be recorded (metering and journal failing, memory full) */
   canMeter(): boolean;
@@ -58,8 +71,11 @@ const CHALLENGE = 'Bearer realm="werkbank-gateway", Basic realm="werkbank-gatewa
 /** a JSON response, NDJSON line or SSE event longer than this is passed on unparsed */
 const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
-// TEMPORARY until the gateway passes the key's tenant to route hooks (SDK 1.2 work in progress)
-const TEMPORARY_TENANT = { tenantId: '', slug: '', kind: 'organization' as const, entitlements: {} };
+/** instance states whose key is refused as revoked (401), and those refused as suspended (403) */
+const REMOVED_STATES = new Set(['deprovisioning', 'deprovisioned', 'failed']);
+const SUSPENDED_STATES = new Set(['suspending', 'suspended']);
+const REFUSAL_STATUSES = new Set([400, 403, 404, 409, 422, 429]);
+const REFUSAL_TITLES: Record<number, string> = { 400: 'Bad request', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict', 422: 'Unprocessable request', 429: 'Too many requests' };
 
 const problem = (status: number, code: string, title: string, detail: string, extensions: Record<string, unknown> = {}) =>
   new ProblemException(status, code, title, detail, extensions);
@@ -73,8 +89,13 @@ interface Admitted {
   plugin: GatewayPlugin;
   compiled: CompiledRoute;
   tenantId: string;
+  tenant: GatewayTenant;
   /** below `/<pluginId>`, as sent */
   path: string;
+  /** what the upstream gets below its base URL (the route's `rewritePath`, else `path`) */
+  upstreamPath: string;
+  /** the query string with its `?`, or '' */
+  search: string;
   /** the parsed JSON body, when the route reads it */
   requestBody?: unknown;
   body?: Buffer | string | IncomingMessage;
@@ -82,8 +103,6 @@ interface Admitted {
 
 interface Forward extends Admitted {
   requestId: string;
-  /** the query string with its `?`, or '' */
-  search: string;
   started: number;
 }
 
@@ -94,6 +113,8 @@ interface Forward extends Admitted {
  */
 export class GatewayServer {
   readonly fastify: FastifyInstance;
+  /** the GatewayTenant per plugin of a cached caller: renewed with the key cache's entries */
+  private readonly tenants = new WeakMap<GatewayCaller, Map<string, GatewayTenant>>();
   /** open connections and the requests in flight on each */
   private readonly connections = new Map<Socket, number>();
   private closing = false;
@@ -173,8 +194,8 @@ export class GatewayServer {
     const plugin = this.deps.plugins.get(pluginId);
     const label = plugin ? pluginId : 'unknown';
     try {
-      const forward = await this.admit(request, plugin, pluginId, path);
-      await this.forward(request, reply, { ...forward, requestId: String(request.id), search: q < 0 ? '' : url.slice(q), started });
+      const forward = await this.admit(request, plugin, pluginId, path, q < 0 ? '' : url.slice(q));
+      await this.forward(request, reply, { ...forward, requestId: String(request.id), started });
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       this.sendProblem(request, reply, error, label);
@@ -183,7 +204,7 @@ export class GatewayServer {
   }
 
   /** Everything decided before the upstream sees the request; throws a Refusal. */
-  private async admit(request: FastifyRequest, plugin: GatewayPlugin | undefined, pluginId: string, path: string): Promise<Admitted> {
+  private async admit(request: FastifyRequest, plugin: GatewayPlugin | undefined, pluginId: string, path: string, search: string): Promise<Admitted> {
     const key = presentedKey(request.headers);
     const lookup = key ? this.deps.lookupKey(key) : null;
     const result = lookup && 'then' in lookup ? await lookup : lookup;
@@ -196,8 +217,14 @@ export class GatewayServer {
       throw new Refusal(problem(503, 'gateway.auth_unavailable', 'Service unavailable', 'The key cannot be checked right now; retry in a few seconds.'), { 'retry-after': '5' });
     }
     const verified = result.key;
+    if (verified.instance && REMOVED_STATES.has(verified.instance.state)) {
+      throw new Refusal(problem(401, 'auth.invalid_api_key', 'Unauthorized', 'The API key is unknown, expired or revoked.'), { 'www-authenticate': CHALLENGE });
+    }
     if (verified.tenantStatus !== 'active') {
       throw new Refusal(problem(403, 'tenant.suspended', 'Tenant not active', `The tenant of this API key is ${verified.tenantStatus}; contact your administrator.`));
+    }
+    if (verified.instance && SUSPENDED_STATES.has(verified.instance.state)) {
+      throw new Refusal(problem(403, 'service.suspended', 'Service suspended', `The ${verified.instance.pluginId} service of this key is suspended; resume it (POST /v1/services/${verified.instance.instanceId}/resume) or contact your administrator.`));
     }
     if (!plugin) {
       if (this.deps.unconfigured.has(pluginId)) {
@@ -219,7 +246,8 @@ export class GatewayServer {
     if (!this.deps.canMeter()) {
       throw new Refusal(problem(503, 'gateway.metering_unavailable', 'Service unavailable', 'Usage cannot be recorded right now; retry later.'), { 'retry-after': '10' });
     }
-    const taken = this.deps.takeToken(verified.apiKeyId);
+    const tenant = this.tenantOf(verified, plugin);
+    const taken = this.deps.takeToken(verified.apiKeyId, this.rateOf(plugin, tenant));
     const rate = 'then' in taken ? await taken : taken;
     if (!rate.allowed) {
       throw new Refusal(problem(429, 'rate_limit.exceeded', 'Too many requests', `Too many requests with this API key; retry in ${rate.retryAfterSeconds} s.`, { retryAfter: rate.retryAfterSeconds }),
@@ -233,9 +261,77 @@ export class GatewayServer {
       throw new Refusal(problem(429, 'quota.exceeded', 'Quota exceeded', `The hard limit of ${quota.hardLimit} for ${quota.meter} is reached until ${quota.resetsAt}.`,
         { meter: quota.meter, hardLimit: quota.hardLimit, used: quota.used, resetsAt: quota.resetsAt }));
     }
-    const admitted: Admitted = { plugin, compiled: match.compiled, tenantId: verified.tenantId, path };
+    const admitted: Admitted = { plugin, compiled: match.compiled, tenantId: verified.tenantId, tenant, path, upstreamPath: path, search };
     await this.readBody(request, admitted);
+    const route = match.compiled.route;
+    if (route.authorize) {
+      const refusal = this.hook(admitted, 'authorize', () => route.authorize!(gatewayRequest(request.method, admitted), tenant));
+      if (refusal !== undefined && refusal !== null) throw this.refusalOf(admitted, refusal);
+    }
+    if (route.rewritePath) {
+      const rewritten = this.hook(admitted, 'rewritePath', () => route.rewritePath!(path, tenant));
+      // the plugin's path gets the same check as the client's: it must not climb out of the upstream's base
+      if (typeof rewritten !== 'string' || !rewritten.startsWith('/') || unsafePath(rewritten)) {
+        throw new Refusal(problem(400, 'request.invalid_path', 'Invalid path', 'The path cannot be forwarded: it would contain dot segments, empty segments or encoded slashes at the service.'));
+      }
+      admitted.upstreamPath = rewritten;
+    }
+    if (route.rewriteRequest && admitted.requestBody !== undefined) {
+      admitted.body = JSON.stringify(this.hook(admitted, 'rewriteRequest', () => route.rewriteRequest!(admitted.requestBody, tenant)));
+    }
     return admitted;
+  }
+
+  /** Who calls this plugin: the key's tenant, its instance and entitlements (the manifest's defaults without an instance). */
+  private tenantOf(caller: GatewayCaller, plugin: GatewayPlugin): GatewayTenant {
+    let perPlugin = this.tenants.get(caller);
+    if (!perPlugin) this.tenants.set(caller, (perPlugin = new Map()));
+    let tenant = perPlugin.get(plugin.id);
+    if (!tenant) {
+      const instance = caller.instance && caller.instance.pluginId === plugin.id ? caller.instance : null;
+      tenant = {
+        tenantId: caller.tenantId,
+        slug: tenantSlug(caller.tenantId),
+        kind: caller.tenantKind,
+        ...(instance ? { instanceId: instance.instanceId } : {}),
+        entitlements: instance ? { ...plugin.defaultEntitlements, ...(instance.entitlements as Entitlements) } : { ...plugin.defaultEntitlements },
+      };
+      Object.freeze(tenant.entitlements);
+      perPlugin.set(plugin.id, Object.freeze(tenant));
+    }
+    return tenant;
+  }
+
+  /** The key's own rate from the plugin's `rateLimit(tenant)`; undefined: the gateway's default. */
+  private rateOf(plugin: GatewayPlugin, tenant: GatewayTenant): Rate | undefined {
+    if (!plugin.rateLimit) return undefined;
+    let limit: { requestsPerMinute: number } | undefined;
+    try {
+      limit = plugin.rateLimit(tenant);
+    } catch (error) {
+      this.deps.log.error({ msg: 'rateLimit threw; the default rate limit applies', plugin: plugin.id, error: String(error) });
+      return undefined;
+    }
+    const rpm = limit?.requestsPerMinute;
+    return typeof rpm === 'number' && Number.isFinite(rpm) && rpm > 0 ? perMinute(rpm) : undefined;
+  }
+
+  /** Runs a plugin hook on the request path: a throw is the plugin's bug, answered 500 and logged. */
+  private hook<T>(f: Admitted, name: string, call: () => T): T {
+    try {
+      return call();
+    } catch (error) {
+      this.deps.log.error({ msg: `${name} threw; the request is refused`, plugin: f.plugin.id, route: f.compiled.pattern, error: error instanceof Error ? error.stack : String(error) });
+      throw new Refusal(problem(500, 'internal.error', 'Internal server error', 'Something went wrong in the gateway; it has been logged with the request id.'));
+    }
+  }
+
+  /** A plugin's refusal as problem+json; a malformed one still refuses (403), never lets the request through. */
+  private refusalOf(f: Admitted, refusal: GatewayRefusal): Refusal {
+    const valid = REFUSAL_STATUSES.has(refusal.status) && typeof refusal.code === 'string' && refusal.code.startsWith(`${f.plugin.id}.`) && typeof refusal.detail === 'string';
+    if (!valid) this.deps.log.error({ msg: 'authorize returned a malformed refusal; answering 403', plugin: f.plugin.id, route: f.compiled.pattern });
+    const status = valid ? refusal.status : 403;
+    return new Refusal(problem(status, valid ? refusal.code : `${f.plugin.id}.forbidden`, REFUSAL_TITLES[status], valid ? refusal.detail : 'The service refused this request.'));
   }
 
   /** Reads and parses a JSON body when the route looks at it; otherwise the body is streamed through. */
@@ -245,7 +341,7 @@ export class GatewayServer {
     const hasBody = (raw.headers['content-length'] !== undefined && raw.headers['content-length'] !== '0') || raw.headers['transfer-encoding'] !== undefined;
     if (!hasBody) return;
     const route = forward.compiled.route;
-    const reads = !!(route.rewriteRequest || route.extractUsage || route.filterResponseMessage);
+    const reads = !!(route.rewriteRequest || route.extractUsage || route.filterResponseMessage || route.authorize || route.rewriteResponse);
     if (!reads || !JSON_TYPE.test(raw.headers['content-type'] ?? '')) {
       forward.body = raw;
       return;
@@ -257,13 +353,13 @@ export class GatewayServer {
     } catch {
       throw new Refusal(problem(400, 'request.malformed_json', 'Malformed JSON', 'The request body is not valid JSON.'));
     }
-    forward.body = route.rewriteRequest ? JSON.stringify(route.rewriteRequest(forward.requestBody, TEMPORARY_TENANT)) : buffer;
+    forward.body = buffer;
   }
 
   private async forward(request: FastifyRequest, reply: FastifyReply, f: Forward): Promise<void> {
     const route = f.compiled.route;
     const parses = !!(route.extractUsage || route.filterResponseMessage);
-    const headers = this.upstreamHeaders(request, f, parses);
+    const headers = this.upstreamHeaders(request, f, parses || !!route.rewriteResponse);
     const replayable = !(f.body && typeof f.body === 'object' && !Buffer.isBuffer(f.body));
     const first = f.plugin.balancer.pick();
     if (!first) throw new Refusal(problem(503, 'gateway.no_upstream', 'Service unavailable', `The operator has configured no upstream for "${f.plugin.id}".`));
@@ -292,8 +388,11 @@ export class GatewayServer {
     else f.plugin.balancer.succeeded(node);
 
     const contentType = headerValue(response.headers['content-type']);
-    const format = parses ? messageFormat(contentType, route.streaming) : 'none';
     const encoded = !!headerValue(response.headers['content-encoding']) && headerValue(response.headers['content-encoding']) !== 'identity';
+    if (route.rewriteResponse && request.method !== 'HEAD' && JSON_TYPE.test(contentType ?? '')) {
+      return this.rewritten(request, reply, f, response, encoded, forwardedAt);
+    }
+    const format = parses ? messageFormat(contentType, route.streaming) : 'none';
     const tap = format !== 'none' && !encoded
       ? new MessageStream({ format, maxMessageBytes: MAX_MESSAGE_BYTES, keep: route.filterResponseMessage ? (m) => route.filterResponseMessage!(m, f.requestBody) : undefined })
       : undefined;
@@ -323,12 +422,60 @@ export class GatewayServer {
     });
   }
 
+  /**
+   * A JSON answer on a route with `rewriteResponse`: read whole, rewritten by the plugin, sent with
+   * its new length. It fails closed (502), never passing the upstream's own answer on: the hook may
+   * exist to hide what the tenant must not see (other tenants' names).
+   */
+  private async rewritten(request: FastifyRequest, reply: FastifyReply, f: Forward, response: Dispatcher.ResponseData, encoded: boolean, forwardedAt: number): Promise<void> {
+    const upstreamBody = response.body as unknown as Readable;
+    const cannotPass = (why: string) => {
+      upstreamBody.destroy();
+      return new Refusal(problem(502, 'gateway.upstream_unavailable', 'Bad gateway', `The service "${f.plugin.id}" sent an answer that cannot be passed on (${why}).`));
+    };
+    if (encoded) throw cannotPass('it is compressed although the gateway asked for identity encoding');
+    let raw: Buffer | null;
+    try {
+      raw = await readAll(upstreamBody, this.deps.bodyLimitBytes);
+    } catch {
+      throw cannotPass('it broke off');
+    }
+    if (!raw) throw cannotPass(`it is larger than ${this.deps.bodyLimitBytes} bytes`);
+    let parsed: unknown;
+    let body: Buffer;
+    if (raw.length === 0) {
+      body = raw;
+    } else {
+      try {
+        parsed = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw cannotPass('it is not valid JSON');
+      }
+      const context = { request: gatewayRequest(request.method, f), tenant: f.tenant, status: response.statusCode };
+      body = Buffer.from(JSON.stringify(this.hook(f, 'rewriteResponse', () => f.compiled.route.rewriteResponse!(parsed, context))) ?? '', 'utf8');
+    }
+    const out: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value === undefined || HOP_BY_HOP.has(name) || name === 'content-length' || name === 'content-encoding') continue;
+      out[name] = value;
+    }
+    out['content-length'] = String(body.length);
+    out['x-request-id'] = f.requestId;
+    reply.hijack();
+    reply.raw.writeHead(response.statusCode, out);
+    reply.raw.end(body);
+    const ended = performance.now();
+    this.deps.metrics.requestDuration.observe({ plugin: f.plugin.id, route: f.compiled.pattern, status: String(response.statusCode) }, (ended - f.started) / 1000);
+    // the extractor reads the upstream's answer, as it reads messages a filter dropped
+    if (f.compiled.route.extractUsage) this.meter(request, f, response, parsed === undefined ? [] : [parsed], ended - forwardedAt);
+  }
+
   private send(node: UpstreamNode, method: string, f: Forward, headers: IncomingHttpHeaders): Promise<Dispatcher.ResponseData> {
     node.outstanding += 1;
     const settle = () => {
       node.outstanding -= 1;
     };
-    const sent = node.pool.request({ path: node.basePath + f.path + f.search, method: method as Dispatcher.HttpMethod, headers, body: f.body as Dispatcher.DispatchOptions['body'] });
+    const sent = node.pool.request({ path: node.basePath + f.upstreamPath + f.search, method: method as Dispatcher.HttpMethod, headers, body: f.body as Dispatcher.DispatchOptions['body'] });
     sent.then((r) => {
       // the node is busy until its answer has been read to the end (or the client went away)
       const body = r.body as unknown as Readable;
@@ -337,21 +484,23 @@ export class GatewayServer {
     return sent;
   }
 
-  private upstreamHeaders(request: FastifyRequest, f: Forward, parses: boolean): IncomingHttpHeaders {
+  private upstreamHeaders(request: FastifyRequest, f: Forward, reads: boolean): IncomingHttpHeaders {
     const headers: IncomingHttpHeaders = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (value === undefined || HOP_BY_HOP.has(name) || CREDENTIALS.has(name)) continue;
       if (name.startsWith('x-forwarded-') && !this.deps.trustProxy) continue;
       headers[name] = value;
     }
-    // the proxy reads what it meters, so it asks for it uncompressed
-    if (parses) delete headers['accept-encoding'];
+    // the proxy reads what it meters or rewrites, so it asks for it uncompressed
+    if (reads) headers['accept-encoding'] = 'identity';
     if (typeof f.body === 'string' || Buffer.isBuffer(f.body)) headers['content-length'] = String(Buffer.byteLength(f.body));
     const remote = request.raw.socket.remoteAddress ?? '';
     headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${remote}` : remote;
     headers['x-forwarded-proto'] ??= 'http';
     if (request.headers.host) headers['x-forwarded-host'] ??= request.headers.host;
     headers['x-request-id'] = f.requestId;
+    // the plugin's own headers (e.g. the operator's api-key) last: a client cannot override them
+    if (f.plugin.upstreamHeaders) Object.assign(headers, f.plugin.upstreamHeaders);
     return headers;
   }
 
@@ -378,7 +527,7 @@ export class GatewayServer {
         upstreamMs,
         tenantId: f.tenantId,
         requestId: f.requestId,
-        tenant: TEMPORARY_TENANT,
+        tenant: f.tenant,
       };
       usage = route.extractUsage(exchange) ?? [];
     } catch (error) {
@@ -433,6 +582,11 @@ function relay(body: Readable, tap: MessageStream | undefined, res: ServerRespon
   (tap ? body.pipe(tap) : body).pipe(res);
 }
 
+/** The client's request as route hooks see it. */
+function gatewayRequest(method: string, f: Admitted): GatewayRequest {
+  return { method, path: f.path, query: Object.fromEntries(new URLSearchParams(f.search)), ...(f.requestBody !== undefined ? { body: f.requestBody } : {}) };
+}
+
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -447,8 +601,8 @@ function plainHeaders(headers: IncomingHttpHeaders | Record<string, string | str
 }
 
 /** The whole body, or null when it is longer than `limit`. */
-async function readAll(stream: IncomingMessage, limit: number): Promise<Buffer | null> {
-  const declared = Number(stream.headers['content-length']);
+async function readAll(stream: IncomingMessage | Readable, limit: number): Promise<Buffer | null> {
+  const declared = 'headers' in stream ? Number(stream.headers['content-length']) : NaN;
   if (declared > limit) return null;
   const chunks: Buffer[] = [];
   let size = 0;
@@ -460,8 +614,3 @@ async function readAll(stream: IncomingMessage, limit: number): Promise<Buffer |
   return Buffer.concat(chunks);
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}

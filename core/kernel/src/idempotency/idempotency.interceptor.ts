@@ -1,5 +1,4 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
-import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
@@ -50,12 +49,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const scope = `${request.user.kind}:${request.user.id}`;
     const path = request.url.split('?')[0];
     const hash = createHash('sha256').update(`${request.method} ${path}\n${canonical(request.body ?? null)}`).digest('hex');
-    const status = (Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler()) as number | undefined) ?? 201;
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    return from(this.handle(scope, key, hash, request.method, path, status, reply, next));
+    return from(this.handle(scope, key, hash, request.method, path, reply, next));
   }
 
-  private async handle(scope: string, key: string, hash: string, method: string, path: string, status: number, reply: FastifyReply, next: CallHandler): Promise<unknown> {
+  private async handle(scope: string, key: string, hash: string, method: string, path: string, reply: FastifyReply, next: CallHandler): Promise<unknown> {
     const begun = await this.begin(scope, key, hash, method, path);
     if (begun.kind === 'conflict') {
       throw new ProblemException(422, 'idempotency.key_reused', 'Idempotency-Key reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request.');
@@ -69,6 +67,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     try {
       const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      // The status the answer goes out with: the route's @HttpCode, set before the handler ran, or
+      // what the handler chose (e.g. 200 instead of 201 for something that existed already).
+      const status = reply.statusCode;
       await this.dataSource.query(
         `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
         // Sealed: a first response may carry a secret shown once (an API key), which must not sit in clear text.

@@ -6,7 +6,8 @@ import { DataSource } from 'typeorm';
 import { Public } from '../auth/principal';
 import { REDIS } from '../redis/redis';
 
-async function probe(check: () => Promise<unknown>, timeoutMs = 2000): Promise<'up' | 'down'> {
+/** Runs a readiness check: 'up' when it resolves within `timeoutMs`, else 'down' (also used by the gateway). */
+export async function probe(check: () => Promise<unknown>, timeoutMs = 2000): Promise<'up' | 'down'> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([check(), new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), timeoutMs); })]);

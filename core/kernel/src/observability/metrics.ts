@@ -28,7 +28,8 @@ export class MetricsService {
   }
 }
 
-function safeEqual(a: string, b: string): boolean {
+/** Compares two secrets in constant time (for their length). */
+export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);

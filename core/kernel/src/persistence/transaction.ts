@@ -27,3 +27,17 @@ export class TransactionRunner {
     return this.dataSource.manager as unknown as Tx;
   }
 }
+
+/**
+ * Runs a named statement: PostgreSQL parses and plans it once per connection and reuses the plan
+ * (for statements run often whose planning costs more than their execution). `name` must stand for
+ * this one `text`. Runs in the transaction of `tx`, or on a pooled connection for a reader.
+ */
+export async function preparedQuery<T>(tx: Tx, name: string, text: string, values: unknown[]): Promise<T[]> {
+  const manager = entityManagerOf(tx);
+  const runner = manager.queryRunner;
+  const client = (runner && !runner.isReleased ? await runner.connect() : (manager.connection.driver as unknown as { master: unknown }).master) as {
+    query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }>;
+  };
+  return (await client.query({ name, text, values })).rows;
+}

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEM_CONTENT_TYPE, ProblemDocument, ProblemException, problemType } from './problem';
+import { PROBLEM_CONTENT_TYPE, ProblemDocument, ProblemException, Problems, problemType, RETRY_AFTER_SECONDS } from './problem';
 
 const STATUS_CODES: Record<number, [string, string]> = {
   400: ['request.bad_request', 'Bad request'],
@@ -25,6 +25,27 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; title: strin
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'request.bad_request', title: 'Bad request', detail: 'Content-Length does not match the body.' },
 };
 
+/**
+ * PostgreSQL (or the way to it) is unavailable: connection refused or reset, the server shutting
+ * down (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), a connection
+ * exception (class 08), too many connections (53300), or the pool giving up waiting for a connection.
+ */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+/** What pg and pg-pool say when a connection is lost or cannot be had (they give these errors no code). */
+const UNAVAILABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/;
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+    const next = current as { driverError?: unknown; cause?: unknown };
+    current = next.driverError ?? next.cause;
+  }
+  return false;
+}
+
 interface ErrorWithCode {
   code?: string;
   statusCode?: number;
@@ -40,6 +61,7 @@ export function toProblem(error: unknown, instance: string, requestId?: string):
   if (fastify) {
     return { type: problemType(fastify.code), title: fastify.title, status: fastify.status, code: fastify.code, detail: fastify.detail, instance, requestId };
   }
+  if (isDatabaseUnavailable(inner)) return Problems.serviceUnavailable().toProblem(instance, requestId);
   // PostgreSQL refusing a value the validators let through (NUL bytes, malformed text, a lost race on a unique key).
   const pgCode = (inner as { driverError?: { code?: string } })?.driverError?.code;
   if (pgCode === '22021' || pgCode === '22P05' || pgCode === '22P02' || pgCode === '22001') {
@@ -68,6 +90,7 @@ function describe(error: HttpException): string | undefined {
 }
 
 export function sendProblem(reply: FastifyReply, problem: ProblemDocument): void {
+  if (problem.status === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 
@@ -80,7 +103,9 @@ export class ProblemFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>();
     const reply = ctx.getResponse<FastifyReply>();
     const problem = toProblem(error, request.url, String(request.id));
-    if (problem.status >= 500) {
+    if (problem.code === 'service.unavailable') {
+      this.logger.warn({ msg: 'database unavailable', requestId: request.id, err: error instanceof Error ? error.message : String(error) });
+    } else if (problem.status >= 500) {
       this.logger.error({ msg: 'unhandled error', requestId: request.id, err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
     }
     sendProblem(reply, problem);

@@ -1,6 +1,9 @@
 import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
+import { createServer } from 'node:net';
+import { Client, DatabaseError } from 'pg';
+import { QueryFailedError } from 'typeorm';
 import { ProblemException, Problems } from './problem';
-import { toProblem } from './problem.filter';
+import { sendProblem, toProblem } from './problem.filter';
 
 describe('toProblem', () => {
   it('keeps code, status, detail and field errors of a ProblemException', () => {
@@ -38,5 +41,57 @@ describe('toProblem', () => {
 
   it('uses the status of a custom problem', () => {
     expect(toProblem(new ProblemException(409, 'tenant.invalid_transition', 'No', 'Nope'), '/x')).toMatchObject({ status: 409, code: 'tenant.invalid_transition' });
+  });
+
+  describe('while PostgreSQL cannot be reached', () => {
+    const unavailable = { status: 503, code: 'service.unavailable', type: 'urn:werkbank:problem:service.unavailable' };
+
+    it('a refused connection (a real one, from pg) answers 503 service.unavailable, also wrapped by TypeORM', async () => {
+      // a port nobody listens on: bound once, then closed
+      const port = await new Promise<number>((resolve) => {
+        const server = createServer().listen(0, '127.0.0.1', () => {
+          const { port: free } = server.address() as { port: number };
+          server.close(() => resolve(free));
+        });
+      });
+      const refused = await new Client({ host: '127.0.0.1', port, connectionTimeoutMillis: 2000 }).connect().then(() => null, (e: unknown) => e);
+      expect((refused as { code?: string }).code).toBe('ECONNREFUSED');
+      expect(toProblem(refused, '/x')).toMatchObject(unavailable);
+      expect(toProblem(new QueryFailedError('SELECT 1', [], refused as Error), '/x')).toMatchObject(unavailable);
+    });
+
+    test.each(['57P01', '57P02', '57P03', '08006', '53300'])('PostgreSQL error %s (shutdown, connection failure, too many connections) answers 503', (code) => {
+      const error = Object.assign(new DatabaseError('terminating connection due to administrator command', 0, 'error'), { code });
+      expect(toProblem(new QueryFailedError('SELECT 1', [], error), '/x')).toMatchObject(unavailable);
+    });
+
+    test.each(['Connection terminated unexpectedly', 'timeout exceeded when trying to connect', 'Connection terminated due to connection timeout'])(
+      'pg\'s "%s" answers 503', (message) => {
+        expect(toProblem(new QueryFailedError('SELECT 1', [], new Error(message)), '/x')).toMatchObject(unavailable);
+        expect(toProblem(new Error(message), '/x')).toMatchObject(unavailable);
+      });
+
+    it('other database errors keep their answers', () => {
+      const syntax = Object.assign(new DatabaseError('syntax error', 0, 'error'), { code: '42601' });
+      expect(toProblem(new QueryFailedError('SELEC 1', [], syntax), '/x')).toMatchObject({ status: 500, code: 'internal.error' });
+      expect(toProblem(new Error('Connection to the mail server terminated'), '/x')).toMatchObject({ status: 500 });
+    });
+
+    it('the 503 goes out as problem+json with Retry-After', () => {
+      const headers: Record<string, string> = {};
+      let status = 0;
+      let body = '';
+      const reply = {
+        hasHeader: (name: string) => name in headers,
+        header(name: string, value: string) { headers[name] = value; return this; },
+        status(code: number) { status = code; return this; },
+        send(payload: string) { body = payload; return this; },
+      };
+      sendProblem(reply as never, toProblem(new Error('Connection terminated unexpectedly'), '/v1/usage/events', 'req-9'));
+      expect({ status, headers, body: JSON.parse(body) }).toEqual({
+        status: 503, headers: { 'retry-after': '5', 'content-type': 'application/problem+json' },
+        body: { ...unavailable, title: 'Service unavailable', detail: expect.any(String), instance: '/v1/usage/events', requestId: 'req-9' },
+      });
+    });
   });
 });

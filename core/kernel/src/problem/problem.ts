@@ -65,4 +65,10 @@ export const Problems = {
   unauthorized: (code = 'auth.unauthenticated', detail = 'Send a valid access token or API key as `Authorization: Bearer <token>`.') =>
     new ProblemException(401, code, 'Unauthorized', detail),
   conflict: (code: string, detail: string) => new ProblemException(409, code, 'Conflict', detail),
+  /** 503 with `Retry-After` (see sendProblem): a dependency (the database) cannot be reached right now. */
+  serviceUnavailable: (detail = 'The database cannot be reached right now; nothing was changed by this request unless its answer said so. Retry in a few seconds.') =>
+    new ProblemException(503, 'service.unavailable', 'Service unavailable', detail),
 };
+
+/** Seconds a client should wait before retrying a 503 `service.unavailable`. */
+export const RETRY_AFTER_SECONDS = 5;

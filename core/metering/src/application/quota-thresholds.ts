@@ -22,6 +22,11 @@ export class QuotaThresholds {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /** Of these tenants, those with any quota (one query for a whole batch). */
+  tenantsWithQuotas(tx: Tx, tenantIds: readonly string[]): Promise<Set<string>> {
+    return this.quotas.tenantsWithQuotas(tx, tenantIds);
+  }
+
   /** Checks the tenant's quotas (of these meters, or all); returns how many notifications were emitted. */
   async check(tx: Tx, tenantId: string, meters?: readonly string[]): Promise<number> {
     if (!(await this.quotas.exists(tx, tenantId, meters))) return 0;

@@ -48,4 +48,23 @@ describe('quantities', () => {
     expect(decimalText('1500.000')).toBe('1500');
     expect(decimalText(null)).toBe('0');
   });
+
+  it('reads plain decimals exactly as decimal.js does (the fast path, on many forms)', () => {
+    const forms: string[] = [];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const digitsOf = (n: number) => Array.from({ length: n }, () => String(next() % 10)).join('');
+    for (let i = 0; i < 3000; i++) {
+      const int = digitsOf(next() % 22);
+      const frac = next() % 3 === 0 ? '' : `.${digitsOf(next() % 22)}`;
+      const text = `${next() % 7 === 0 ? '+' : ''}${int}${frac}`;
+      if (/\d/.test(text)) forms.push(text, `00${text.replace('+', '')}`, `${text}${frac ? '' : '.'}000`);
+    }
+    for (const text of forms) {
+      const d = new Quantity(text);
+      const digits = (d.isZero() ? 0 : Math.max(0, d.e + 1)) + d.decimalPlaces();
+      const expected = digits > 38 ? { ok: false, reason: 'must have at most 38 digits' } : { ok: true, text: d.toFixed() };
+      expect([text, parseQuantity(text)]).toEqual([text, expected]);
+    }
+  });
 });

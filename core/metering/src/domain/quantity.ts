@@ -33,12 +33,39 @@ export function parseQuantity(value: unknown): QuantityCheck {
   } else {
     return { ok: false, reason: 'must be a decimal number or a string holding one' };
   }
+  const plain = plainDecimal(text);
+  if (plain !== null) return plain;
   const d = new Quantity(text);
   const integerDigits = d.isZero() ? 0 : Math.max(0, d.e + 1);
   if (integerDigits + d.decimalPlaces() > MAX_QUANTITY_DIGITS) {
     return { ok: false, reason: `must have at most ${MAX_QUANTITY_DIGITS} digits` };
   }
   return { ok: true, text: d.toFixed() };
+}
+
+const PLAIN = /^\+?(\d*)(?:\.(\d*))?$/;
+const TOO_MANY_DIGITS = `must have at most ${MAX_QUANTITY_DIGITS} digits`;
+
+/**
+ * The canonical text of a decimal without exponent ('0012.500' is '12.5'), by trimming zeros: the
+ * common case, exact without decimal.js. Null for text with an exponent (decimal.js reads those).
+ */
+function plainDecimal(text: string): QuantityCheck | null {
+  const m = PLAIN.exec(text);
+  if (!m) return null;
+  let integer = m[1];
+  let fraction = m[2] ?? '';
+  let i = 0;
+  while (i < integer.length - 1 && integer.charCodeAt(i) === 48) i++;
+  if (i > 0) integer = integer.slice(i);
+  let end = fraction.length;
+  while (end > 0 && fraction.charCodeAt(end - 1) === 48) end--;
+  if (end < fraction.length) fraction = fraction.slice(0, end);
+  if (integer === '' || integer === '0') {
+    integer = '0';
+    if (fraction.length > MAX_QUANTITY_DIGITS) return { ok: false, reason: TOO_MANY_DIGITS };
+  } else if (integer.length + fraction.length > MAX_QUANTITY_DIGITS) return { ok: false, reason: TOO_MANY_DIGITS };
+  return { ok: true, text: fraction ? `${integer}.${fraction}` : integer };
 }
 
 /** Canonical text of a decimal that PostgreSQL returned (trailing zeros dropped). */

@@ -1,5 +1,5 @@
 import type { Meter } from './meter';
-import { canonicalJson, checkUsageEvent, CheckedUsageEvent, EventCheckContext, isRejection, UsageRejection } from './usage-event';
+import { canonicalJson, checkUsageEvent, CheckedUsageEvent, contentHash, EventCheckContext, isRejection, UsageRejection } from './usage-event';
 
 const TENANT = '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f60';
 const meter = (key: string, aggregation: Meter['aggregation'] = 'sum', valueProperty: string | null = null): Meter =>
@@ -93,5 +93,21 @@ describe('checking one usage event', () => {
 
   it('writes canonical JSON with sorted keys', () => {
     expect(canonicalJson({ b: [2, { d: 1, c: 'x' }], a: null })).toBe('{"a":null,"b":[2,{"c":"x","d":1}]}');
+  });
+
+  it('stores the properties as canonical JSON and hashes them as before, in one pass or the general one', () => {
+    const props = { z: 'ü€😀', a: [1, 2.5, -0, { y: true, b: null }], m: { q: 'x"\\n' } };
+    const e = accepted(event({ properties: props }));
+    expect(e.propertiesJson).toBe(canonicalJson(props));
+    expect(JSON.parse(e.propertiesJson!)).toEqual(JSON.parse(JSON.stringify(props)));
+    expect(e.contentHash).toBe(contentHash('qdrant.queries', '3', '2026-11-23T11:00:00.000000Z', canonicalJson(props)));
+    // values JSON.stringify drops or converts (in-process callers) keep the general path: stored as JSON.stringify writes them
+    const odd = { when: new Date('2026-11-23T11:00:00Z'), gone: undefined, a: 1 };
+    const general = accepted(event({ properties: odd }));
+    expect(general.propertiesJson).toBe(JSON.stringify(odd));
+    expect(general.contentHash).toBe(contentHash('qdrant.queries', '3', '2026-11-23T11:00:00.000000Z', canonicalJson(odd)));
+    // a multi-byte value over 4 KiB in UTF-8 is too large although it has fewer characters
+    expect(rejection(event({ properties: { note: '€'.repeat(1400) } })).code).toBe('usage.properties_too_large');
+    expect(rejection(event({ properties: { note: 'a\u0000'.repeat(3000) } })).code).toBe('usage.properties_too_large');
   });
 });

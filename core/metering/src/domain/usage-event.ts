@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Meter } from './meter';
 import { parseQuantity } from './quantity';
 import { parseTimestamp } from './timestamp';
@@ -47,8 +47,10 @@ export interface CheckedUsageEvent {
   /** canonical UTC text with microseconds */
   occurredAt: string;
   epochMs: number;
+  /** microseconds of `occurredAt` beyond `epochMs` (0 to 999) */
+  micros: number;
   idempotencyKey: string;
-  /** the properties as JSON, null when there are none */
+  /** the properties as JSON (keys sorted), null when there are none */
   propertiesJson: string | null;
   /** identifies the content (meter, quantity, time, properties) behind one idempotency key */
   contentHash: string;
@@ -60,6 +62,8 @@ export const DEDUP_WINDOW_MS = 45 * 86_400_000;
 export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 export const MAX_PROPERTIES_BYTES = 4096;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+const PROPERTIES_NOT_STORABLE = 'properties must not contain NUL characters or unpaired surrogates';
 
 const FIELDS = new Set(['tenantId', 'meter', 'quantity', 'timestamp', 'idempotencyKey', 'properties']);
 
@@ -78,8 +82,10 @@ const shown = (value: unknown): string => {
 
 /** Text PostgreSQL stores as given: no NUL character, no lone UTF-16 surrogate (it would be silently replaced). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Any character that needs a closer look: NUL or a surrogate (one scan; most text has neither). */
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 function storable(text: string): boolean {
-  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+  return !SUSPECT.test(text) || (!text.includes('\u0000') && !LONE_SURROGATE.test(text));
 }
 
 /** Every key and string inside `value` storable; iterative, the body's depth is bounded by the API anyway. */
@@ -110,7 +116,56 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function contentHash(meter: string, quantity: string, occurredAt: string, canonicalProperties: string): string {
-  return createHash('sha256').update(`${meter}\n${quantity}\n${occurredAt}\n${canonicalProperties}`).digest('hex').slice(0, 32);
+  return hash('sha256', `${meter}\n${quantity}\n${occurredAt}\n${canonicalProperties}`, 'hex').slice(0, 32);
+}
+
+/** Not plain JSON data: the properties take the general path (JSON.stringify drops or converts such values). */
+const NOT_PLAIN = Symbol('not plain');
+
+/**
+ * Canonical JSON of plain data (what JSON.parse gives: objects, arrays, strings, finite numbers,
+ * booleans, null) with every string and key checked storable, in one pass. Equals
+ * `canonicalJson(value)` and, up to key order, `JSON.stringify(value)`; NOT_PLAIN for anything else
+ * (undefined, functions, dates, non-finite numbers, class instances), false for text PostgreSQL
+ * cannot store.
+ */
+function plainCanonicalJson(value: unknown, depth: number): string | false | typeof NOT_PLAIN {
+  switch (typeof value) {
+    case 'string':
+      return storable(value) ? JSON.stringify(value) : false;
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : NOT_PLAIN;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (depth > 64) return NOT_PLAIN;
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const item = plainCanonicalJson(value[i], depth + 1);
+          if (typeof item !== 'string') return item;
+          out += i === 0 ? item : `,${item}`;
+        }
+        return `${out}]`;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+      const keys = Object.keys(value);
+      if (keys.length > 1) keys.sort();
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        if (!storable(key)) return false;
+        const item = plainCanonicalJson((value as Record<string, unknown>)[key], depth + 1);
+        if (typeof item !== 'string') return item;
+        out += `${i === 0 ? '' : ','}${JSON.stringify(key)}:${item}`;
+      }
+      return `${out}}`;
+    }
+    default:
+      return NOT_PLAIN;
+  }
 }
 
 /**
@@ -120,8 +175,9 @@ export function contentHash(meter: string, quantity: string, occurredAt: string,
 export function checkUsageEvent(raw: unknown, index: number, ctx: EventCheckContext): CheckedUsageEvent | UsageRejection {
   const reject = (code: string, message: string): UsageRejection => ({ index, code, message });
   if (!isPlainObject(raw)) return reject(USAGE_REJECTIONS.invalidEvent, 'an event must be a JSON object');
-  const unknown = Object.keys(raw).find((k) => !FIELDS.has(k));
-  if (unknown !== undefined) return reject(USAGE_REJECTIONS.invalidEvent, `${shown(unknown)} is not a known field; remove it`);
+  for (const field in raw) {
+    if (!FIELDS.has(field) && Object.prototype.hasOwnProperty.call(raw, field)) return reject(USAGE_REJECTIONS.invalidEvent, `${shown(field)} is not a known field; remove it`);
+  }
 
   const { tenantId, meter: meterKey, quantity, timestamp, idempotencyKey, properties } = raw;
   if (tenantId === undefined || tenantId === null) return reject(USAGE_REJECTIONS.invalidEvent, 'tenantId is required');
@@ -153,12 +209,24 @@ export function checkUsageEvent(raw: unknown, index: number, ctx: EventCheckCont
   let canonical = '{}';
   if (properties !== undefined && properties !== null) {
     if (!isPlainObject(properties)) return reject(USAGE_REJECTIONS.invalidEvent, 'properties must be a JSON object');
-    const json = JSON.stringify(properties);
-    if (Buffer.byteLength(json) > MAX_PROPERTIES_BYTES) return reject(USAGE_REJECTIONS.propertiesTooLarge, `properties must be at most ${MAX_PROPERTIES_BYTES} bytes as JSON`);
-    if (!storableJson(properties)) return reject(USAGE_REJECTIONS.invalidEvent, 'properties must not contain NUL characters or unpaired surrogates');
-    if (Object.keys(properties).length > 0) {
-      propertiesJson = json;
-      canonical = canonicalJson(properties);
+    const plain = plainCanonicalJson(properties, 0);
+    if (plain === NOT_PLAIN || plain === false) {
+      const json = JSON.stringify(properties);
+      if (Buffer.byteLength(json) > MAX_PROPERTIES_BYTES) return reject(USAGE_REJECTIONS.propertiesTooLarge, `properties must be at most ${MAX_PROPERTIES_BYTES} bytes as JSON`);
+      if (!storableJson(properties)) return reject(USAGE_REJECTIONS.invalidEvent, PROPERTIES_NOT_STORABLE);
+      if (Object.keys(properties).length > 0) {
+        propertiesJson = json;
+        canonical = canonicalJson(properties);
+      }
+    } else {
+      // as long as JSON.stringify(properties): the same text with the keys sorted (UTF-8 is at most 3 bytes per UTF-16 unit)
+      if ((plain.length > MAX_PROPERTIES_BYTES / 3 ? Buffer.byteLength(plain) : plain.length) > MAX_PROPERTIES_BYTES) {
+        return reject(USAGE_REJECTIONS.propertiesTooLarge, `properties must be at most ${MAX_PROPERTIES_BYTES} bytes as JSON`);
+      }
+      if (plain !== '{}') {
+        propertiesJson = plain;
+        canonical = plain;
+      }
     }
   }
   if (meter.aggregation === 'unique_count' && meter.valueProperty) {
@@ -169,7 +237,7 @@ export function checkUsageEvent(raw: unknown, index: number, ctx: EventCheckCont
   }
 
   return {
-    index, tenantId: tenant, meter: meter.key, quantity: q.text, occurredAt: ts.text, epochMs: ts.epochMs, idempotencyKey,
+    index, tenantId: tenant, meter: meter.key, quantity: q.text, occurredAt: ts.text, epochMs: ts.epochMs, micros: ts.micros, idempotencyKey,
     propertiesJson, contentHash: contentHash(meter.key, q.text, ts.text, canonical),
   };
 }

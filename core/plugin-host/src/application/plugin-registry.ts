@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { CLOCK, ProblemException, Problems } from '@werkbank/kernel';
 import type { Clock } from '@werkbank/kernel';
-import type { HealthStatus, PluginContext } from '@werkbank/plugin-sdk';
+import type { GatewayKeyIssuer, HealthStatus, IssuedGatewayKey, PluginContext } from '@werkbank/plugin-sdk';
 import type { LoadedPlugin } from '../domain/loaded-plugin';
 import { collectSecretValues, redactText } from '../domain/secrets';
 import type { PluginLoadResult } from './plugin-loader';
@@ -9,6 +10,19 @@ import { createPluginLogger, type LogSink } from './plugin-logger';
 
 export const PLUGIN_LOAD_RESULT = Symbol('PLUGIN_LOAD_RESULT');
 export const PLUGIN_REGISTRY_SETTINGS = Symbol('PLUGIN_REGISTRY_SETTINGS');
+
+/**
+ * Where `ctx.gatewayKeys` goes: provided by the context that owns service instances
+ * (provisioning), so the plugin host needs no dependency on it. A process without it (the
+ * gateway) hands plugins an issuer that refuses.
+ */
+export const GATEWAY_KEY_ISSUER = Symbol('GATEWAY_KEY_ISSUER');
+
+/** Gateway keys of every plugin's instances; `PluginRegistry.context` binds it to one plugin. */
+export interface PluginGatewayKeys {
+  issue(pluginId: string, ref: { instanceId: string; tenantId: string }): Promise<IssuedGatewayKey>;
+  revoke(pluginId: string, instanceId: string): Promise<void>;
+}
 
 export interface PluginRegistrySettings {
   /** a health check that takes longer counts as unhealthy (default 3000) */
@@ -37,11 +51,13 @@ export class PluginRegistry implements OnModuleInit {
   private readonly healthCache = new Map<string, { at: number; result: Promise<HealthStatus> }>();
   private readonly settings: Required<PluginRegistrySettings>;
   private readonly hostLog: LogSink;
+  private gatewayKeys?: PluginGatewayKeys;
 
   constructor(
     @Inject(PLUGIN_LOAD_RESULT) private readonly loaded: PluginLoadResult,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(PLUGIN_REGISTRY_SETTINGS) settings: PluginRegistrySettings = {},
+    @Optional() private readonly moduleRef?: ModuleRef,
   ) {
     this.byId = new Map(loaded.plugins.map((p) => [p.id, p]));
     this.settings = {
@@ -91,12 +107,28 @@ export class PluginRegistry implements OnModuleInit {
       logger: createPluginLogger(plugin.id, this.settings.createLogSink(`plugin:${plugin.id}`), this.secretsOf(plugin)),
       now: () => this.clock.now(),
       signal: signal ?? new AbortController().signal,
-      // TEMPORARY until the gateway key issuer is wired (SDK 1.2 work in progress)
-      gatewayKeys: {
-        issue: () => Promise.reject(new Error('gateway keys are not available yet')),
-        revoke: () => Promise.reject(new Error('gateway keys are not available yet')),
-      },
+      gatewayKeys: this.gatewayKeysOf(plugin.id),
     };
+  }
+
+  private gatewayKeysOf(pluginId: string): GatewayKeyIssuer {
+    const issuer = (): PluginGatewayKeys => {
+      this.gatewayKeys ??= this.findGatewayKeys();
+      if (!this.gatewayKeys) throw new Error('gateway keys cannot be issued in this process (no GATEWAY_KEY_ISSUER is provided)');
+      return this.gatewayKeys;
+    };
+    return {
+      issue: async (ref) => issuer().issue(pluginId, ref),
+      revoke: async (instanceId) => issuer().revoke(pluginId, instanceId),
+    };
+  }
+
+  private findGatewayKeys(): PluginGatewayKeys | undefined {
+    try {
+      return this.moduleRef?.get<PluginGatewayKeys>(GATEWAY_KEY_ISSUER, { strict: false });
+    } catch {
+      return undefined;
+    }
   }
 
   /**

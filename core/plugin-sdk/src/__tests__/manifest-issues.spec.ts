@@ -257,6 +257,24 @@ describe('manifestIssues', () => {
     });
   });
 
+  describe('quota entitlements (since 1.2.0)', () => {
+    const quoted = (patch: Patch) => check({ entitlementKeys: [entitlement({ type: 'integer', quota: { meter: 'web-search.queries', limit: 'hard' }, ...patch })] });
+
+    it('accepts a quota on one of the plugin\'s meters from an integer or decimal entitlement', () => {
+      expect(quoted({})).toEqual([]);
+      expect(quoted({ type: 'decimal', quota: { meter: 'web-search.queries', limit: 'soft' } })).toEqual([]);
+    });
+
+    it('requires the meter to be the plugin\'s own, the limit hard or soft, and a number type', () => {
+      expect(quoted({ quota: { meter: 'other.queries', limit: 'hard' } })).toEqual([
+        { field: 'manifest.entitlementKeys[0].quota.meter', problem: 'must be one of the plugin\'s meters (web-search.queries, web-search.users.active) (got "other.queries")' },
+      ]);
+      expect(quoted({ quota: { meter: 'web-search.queries', limit: 'maybe' } }).map((i) => i.field)).toEqual(['manifest.entitlementKeys[0].quota.limit']);
+      expect(quoted({ type: 'string' })).toEqual([{ field: 'manifest.entitlementKeys[0].type', problem: 'must be "integer" or "decimal" for an entitlement with a quota (got "string")' }]);
+      expect(quoted({ quota: 'web-search.queries' }).map((i) => i.field)).toEqual(['manifest.entitlementKeys[0].quota']);
+    });
+  });
+
   it('reports every issue at once, in manifest order', () => {
     const issues = manifestIssues({ ...valid, version: 'x', modes: [], meters: [meter({ unit: '' })], entitlementKeys: [entitlement({ default: 1 })] });
     expect(issues.map((i) => i.field)).toEqual(['manifest.version', 'manifest.modes', 'manifest.meters[0].unit', 'manifest.entitlementKeys[0].default']);

@@ -56,3 +56,19 @@ describe('createPluginContext', () => {
     expect(b.logger.lines).toHaveLength(1);
   });
 });
+
+describe('createPluginContext: gateway keys', () => {
+  it('issues wbk_ keys with scope gateway:<id>, one valid per instance (issuing again revokes), and records revocations', async () => {
+    const ctx = createPluginContext('demo', {});
+    const first = await ctx.gatewayKeys.issue({ instanceId: 'i-1', tenantId: 't-1' });
+    expect(first).toEqual({ keyId: expect.any(String), key: expect.stringMatching(/^wbk_[0-9A-Za-z]{39}$/), scope: 'gateway:demo' });
+    const second = await ctx.gatewayKeys.issue({ instanceId: 'i-1', tenantId: 't-1' });
+    expect(second.key).not.toBe(first.key);
+    expect(ctx.gatewayKeys.current('i-1')?.key).toBe(second.key);
+    expect(ctx.gatewayKeys.revoked.map((k) => k.key)).toEqual([first.key]);
+    await ctx.gatewayKeys.revoke('i-1');
+    await ctx.gatewayKeys.revoke('never-issued');
+    expect(ctx.gatewayKeys.current('i-1')).toBeUndefined();
+    expect(ctx.gatewayKeys.issued).toHaveLength(2);
+  });
+});

@@ -4,6 +4,8 @@ import {
   RetryableError,
   SDK_VERSION,
   type Entitlements,
+  type GatewayContribution,
+  type GatewayRoute,
   type HealthStatus,
   type InstanceRef,
   type ProvisionRequest,
@@ -93,6 +95,13 @@ export function contractChecks<Options>(suite: PluginContractSuiteOptions<Option
     const missing = capabilityProblems(plugin as ServicePlugin<unknown>);
     if (missing.length) throw new Error(`plugin '${id}':\n  - ${missing.join('\n  - ')}`);
   });
+  const gateway = plugin.gateway;
+  if (gateway) {
+    check('gateway', 'builds a valid route table from the options (methods, path patterns, access, streaming, hooks), and its upstreams and upstream headers', async () => {
+      const problems = gatewayProblems(gateway as GatewayContribution<unknown>, options());
+      if (problems.length) throw new Error(`gateway of '${id}':\n  - ${problems.join('\n  - ')}`);
+    });
+  }
 
   // ---- provisioner -----------------------------------------------------------------------------
   const provisioner = plugin.provisioner;
@@ -408,16 +417,63 @@ function capabilityProblems(plugin: ServicePlugin<unknown>): string[] {
   needs('health', plugin.health, ['check']);
   if (plugin.gateway) {
     needs('gateway', plugin.gateway, ['upstreams']);
-    if (!Array.isArray(plugin.gateway.routes) || plugin.gateway.routes.length === 0) problems.push('gateway.routes is empty');
-    for (const route of plugin.gateway.routes ?? []) {
-      if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE', '*'].includes(route.method)) problems.push(`gateway route ${route.path}: method ${JSON.stringify(route.method)} is not valid`);
-      if (typeof route.path !== 'string' || !route.path.startsWith('/')) problems.push(`gateway route ${JSON.stringify(route.path)}: path must start with '/'`);
-      if (route.access !== 'tenant' && route.access !== 'operator') problems.push(`gateway route ${route.path}: access must be tenant or operator`);
-    }
+    const routes = plugin.gateway.routes;
+    if (typeof routes !== 'function' && (!Array.isArray(routes) || routes.length === 0)) problems.push('gateway.routes is empty (an array of routes, or a function of the options returning them)');
   }
   if (!plugin.provisioner && !plugin.usageCollector && !plugin.gateway && !plugin.health) {
     problems.push('declares no capability (provisioner, usageCollector, gateway, health)');
   }
+  return problems;
+}
+
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', '*'];
+const ROUTE_HOOKS = ['authorize', 'rewritePath', 'rewriteRequest', 'rewriteResponse', 'filterResponseMessage', 'extractUsage'] as const;
+
+/** What the gateway would refuse or misroute: the routes as built from `options`, checked like the gateway compiles them. */
+function gatewayProblems(gateway: GatewayContribution<unknown>, options: unknown): string[] {
+  const problems: string[] = [];
+  const attempt = <T>(what: string, call: () => T): T | undefined => {
+    try {
+      return call();
+    } catch (error) {
+      problems.push(`${what} threw: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  };
+  const routes = typeof gateway.routes === 'function' ? attempt('routes(options)', () => (gateway.routes as (o: unknown) => GatewayRoute[])(options)) : gateway.routes;
+  if (routes !== undefined && (!Array.isArray(routes) || routes.length === 0)) problems.push('routes: no routes');
+  const seen = new Set<string>();
+  for (const route of Array.isArray(routes) ? routes : []) {
+    const where = `route ${route?.method} ${JSON.stringify(route?.path)}`;
+    if (!ROUTE_METHODS.includes(route.method)) problems.push(`${where}: method must be one of ${ROUTE_METHODS.join(', ')}`);
+    if (typeof route.path !== 'string' || !route.path.startsWith('/')) {
+      problems.push(`${where}: path must start with '/'`);
+      continue;
+    }
+    const segments = route.path.split('/').slice(1);
+    const params = segments.filter((s) => s.startsWith(':')).map((s) => s.slice(1));
+    if (segments.some((s, i) => s === '' && i < segments.length - 1)) problems.push(`${where}: path has an empty segment`);
+    if (segments.some((s) => s === '.' || s === '..' || /[?#%\\]/.test(s))) problems.push(`${where}: path has a dot segment or a character a request path cannot match (? # % \\)`);
+    if (params.some((p) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) problems.push(`${where}: a :param must be a name (letters, digits, _)`);
+    if (new Set(params).size !== params.length) problems.push(`${where}: a :param name appears twice`);
+    if (route.access !== 'tenant' && route.access !== 'operator') problems.push(`${where}: access must be tenant or operator`);
+    if (route.streaming !== undefined && !['none', 'ndjson', 'sse'].includes(route.streaming)) problems.push(`${where}: streaming must be none, ndjson or sse`);
+    for (const hook of ROUTE_HOOKS) if (route[hook] !== undefined && typeof route[hook] !== 'function') problems.push(`${where}: ${hook} is not a function`);
+    const shape = `${route.method} ${segments.map((s) => (s.startsWith(':') ? ':' : s)).join('/')}`;
+    if (seen.has(shape)) problems.push(`${where}: declared twice (a later duplicate is never reached)`);
+    seen.add(shape);
+  }
+  const upstreams = attempt('upstreams(options)', () => gateway.upstreams(options));
+  if (upstreams !== undefined && (!Array.isArray(upstreams) || upstreams.some((u) => typeof u !== 'string' || !/^https?:\/\/[^/]/i.test(u)))) {
+    problems.push('upstreams(options) must return http(s) URLs');
+  }
+  if (gateway.upstreamHeaders) {
+    const headers = attempt('upstreamHeaders(options)', () => gateway.upstreamHeaders!(options));
+    if (headers !== undefined && (typeof headers !== 'object' || headers === null || Object.values(headers).some((v) => typeof v !== 'string'))) {
+      problems.push('upstreamHeaders(options) must return an object of strings');
+    }
+  }
+  if (gateway.rateLimit !== undefined && typeof gateway.rateLimit !== 'function') problems.push('rateLimit is not a function');
   return problems;
 }
 

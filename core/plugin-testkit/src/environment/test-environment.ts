@@ -20,7 +20,7 @@ export const TEST_PROVISIONING: ProvisioningConfig = {
 
 export interface TestEnvironmentOptions {
   /** plugins to load, as `{ packageName, plugin }` or just the plugin (package name derived from its id) */
-  plugins?: Array<PluginCandidate | ServicePlugin<object>>;
+  plugins?: Array<PluginCandidate | ServicePlugin<never>>;
   /** configuration variables on top of the test defaults */
   env?: Record<string, string>;
   /** run the worker (outbox relay, consumers, provisioning engine) in-process too; default true when plugins are given */
@@ -49,7 +49,7 @@ export interface TestEnvironment {
   close(): Promise<void>;
 }
 
-function asCandidate(p: PluginCandidate | ServicePlugin<object>): PluginCandidate {
+function asCandidate(p: PluginCandidate | ServicePlugin<never>): PluginCandidate {
   return 'manifest' in p ? { packageName: `@werkbank/plugin-${p.manifest.id}`, plugin: p as unknown as ServicePlugin } : p;
 }
 
@@ -91,8 +91,9 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
     pluginEnv: { ...process.env, ...options.env },
     worker: options.worker ?? (plugins !== undefined && plugins.length > 0),
     provisioning: { ...TEST_PROVISIONING, ...options.provisioning },
-    // METERING_* from `env` (e.g. a long METERING_COLLECT_INTERVAL_MS when a test runs collection rounds itself)
-    metering: loadMeteringConfig({ ...process.env, ...options.env }),
+    // METERING_* from `env` (e.g. a long METERING_COLLECT_INTERVAL_MS when a test runs collection rounds itself);
+    // no collection lag by default, so a test that deprovisions an instance with a collector does not wait a minute
+    metering: loadMeteringConfig({ METERING_COLLECT_LAG_MS: '0', ...process.env, ...options.env }),
   });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

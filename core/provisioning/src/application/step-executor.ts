@@ -8,6 +8,8 @@ import { OPERATION_STATES, requestKey } from '../domain/instance-state';
 import type { ServiceInstanceEntity } from '../infrastructure/persistence/service-instance.entity';
 import { ServiceInstanceRepository } from '../infrastructure/persistence/service-instance.repository';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../provisioning.config';
+import { FinalUsage } from './final-usage';
+import { GatewayKeys } from './gateway-keys';
 import { InstanceLifecycle, PendingStep } from './instance-lifecycle';
 import type { ProvisioningJob } from './provisioning-queues';
 
@@ -48,6 +50,8 @@ export class StepExecutor {
     private readonly lifecycle: InstanceLifecycle,
     private readonly plugins: PluginRegistry,
     private readonly tenants: TenantDirectory,
+    private readonly gatewayKeys: GatewayKeys,
+    private readonly finalUsage: FinalUsage,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
     @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -108,6 +112,12 @@ export class StepExecutor {
           await provisioner.resume(ctx, ref, meta);
           break;
         case 'deprovision':
+          // the last usage is collected (and gauges ended) before the plugin may remove what the collector reads
+          await this.finalUsage.collect({
+            instanceId: instance.id, tenantId: instance.tenantId, pluginId: instance.pluginId, mode: instance.mode, externalId: ref.externalId,
+            metadata: ref.metadata, createdAt: new Date(instance.createdAt),
+            endedAt: (await this.instances.endOfUse(this.tx.reader(), instance.id)) ?? this.clock.now(),
+          });
           await provisioner.deprovision(ctx, ref, meta);
           break;
       }
@@ -136,6 +146,8 @@ export class StepExecutor {
       return null;
     }
     await this.lifecycle.transition(tx, instance, OPERATION_STATES[job.operation].done, { reason: `${job.operation} completed`, attempt });
+    // a removed instance's gateway key stops working with the removal
+    if (job.operation === 'deprovision') await this.gatewayKeys.revokeIn(tx, instance.id);
     return this.lifecycle.steer(tx, instance, instance.desiredState, 'continuing towards the desired state');
   }
 

@@ -25,8 +25,17 @@ export function tenantSlug(id: string): string {
  * The tenancy context's public read side for other contexts: visibility checks with the
  * same 404/403 rules as tenancy's own routes, tenant summaries and subtrees.
  */
+/** Paths kept by permittedIds; beyond this many the cache starts over. */
+const MAX_CACHED_PATHS = 100_000;
+
 @Injectable()
 export class TenantDirectory {
+  /**
+   * Tenant id → materialized path, for the permission checks of bulk usage ingestion. Tenants are
+   * never moved or deleted, so a path once read stays right; ids not found are not cached.
+   */
+  private readonly paths = new Map<string, string>();
+
   constructor(private readonly tenants: TenantRepository, private readonly access: TenantAccess) {}
 
   /** 404 `tenant.not_found` when invisible, 403 without the permission, 409 `tenant.not_active` with `active` when it or an ancestor is not active. */
@@ -65,10 +74,24 @@ export class TenantDirectory {
    * for any number of ids; ids that are not UUIDs are simply not in the result.
    */
   async permittedIds(tx: Tx, tenantIds: readonly string[], principal: TenancyPrincipal | null, permission: Permission): Promise<Set<string>> {
-    const ids = [...new Set(tenantIds)].filter((id) => UUID.test(id));
-    if (ids.length === 0) return new Set();
-    const rows: Array<{ id: string; path: string }> = await entityManagerOf(tx).query(`SELECT id, path FROM tenants WHERE id = ANY($1::uuid[])`, [ids]);
-    return new Set(rows.filter((r) => principal === null || can(principal, r.path, permission)).map((r) => r.id));
+    const permitted = new Set<string>();
+    const unknown: string[] = [];
+    for (const given of new Set(tenantIds)) {
+      if (!UUID.test(given)) continue;
+      const id = given.toLowerCase();
+      const path = this.paths.get(id);
+      if (path === undefined) unknown.push(id);
+      else if (principal === null || can(principal, path, permission)) permitted.add(id);
+    }
+    if (unknown.length > 0) {
+      const rows: Array<{ id: string; path: string }> = await entityManagerOf(tx).query(`SELECT id, path FROM tenants WHERE id = ANY($1::uuid[])`, [unknown]);
+      if (this.paths.size + rows.length > MAX_CACHED_PATHS) this.paths.clear();
+      for (const r of rows) {
+        this.paths.set(r.id, r.path);
+        if (principal === null || can(principal, r.path, permission)) permitted.add(r.id);
+      }
+    }
+    return permitted;
   }
 
   /** The tenant with its effective status: a suspended or closed ancestor makes it suspended or closed too. One query. */

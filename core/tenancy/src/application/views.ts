@@ -1,4 +1,4 @@
-import type { ApiKeyEntity, MembershipEntity, TenantEntity, UserEntity } from '../infrastructure/persistence/tenancy.entities';
+import type { ApiKeyEntity, InvitationEntity, MembershipEntity, TenantEntity, UserEntity } from '../infrastructure/persistence/tenancy.entities';
 
 export interface TenantView {
   id: string;
@@ -73,5 +73,33 @@ export function toApiKeyView(k: ApiKeyEntity): ApiKeyView {
   return {
     id: k.id, tenantId: k.tenantId, name: k.name, prefix: k.prefix, scopes: k.scopes,
     expiresAt: iso(k.expiresAt), lastUsedAt: iso(k.lastUsedAt), revokedAt: iso(k.revokedAt), createdAt: iso(k.createdAt)!,
+  };
+}
+
+export type InvitationStatus = 'pending' | 'expired' | 'accepted' | 'declined' | 'revoked';
+
+/** What an inviter sees of an invitation: nothing about whether the address has an account. */
+export interface InvitationView {
+  id: string;
+  tenantId: string;
+  email: string;
+  role: string;
+  status: InvitationStatus;
+  invitedBy: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export function invitationStatus(i: InvitationEntity, now: Date): InvitationStatus {
+  if (i.acceptedAt) return 'accepted';
+  if (i.declinedAt) return 'declined';
+  if (i.revokedAt) return 'revoked';
+  return new Date(i.expiresAt) <= now ? 'expired' : 'pending';
+}
+
+export function toInvitationView(i: InvitationEntity, now: Date): InvitationView {
+  return {
+    id: i.id, tenantId: i.tenantId, email: i.email, role: i.role, status: invitationStatus(i, now), invitedBy: i.invitedBy,
+    createdAt: iso(i.createdAt)!, expiresAt: iso(i.expiresAt)!,
   };
 }

@@ -1,19 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { ProblemException, TransactionRunner } from '@werkbank/kernel';
+import { CLOCK, Clock, ProblemException, Problems, TransactionRunner } from '@werkbank/kernel';
 import { Strategy } from 'passport-http-bearer';
 import type { TenancyPrincipal } from '../application/access';
+import { ApiKeyCache } from '../application/api-key-cache';
 import { ApiKeyVerifier } from '../application/api-key-verifier';
-import { API_KEY_PREFIX } from '../domain/secrets';
+import { API_KEY_PREFIX, hasValidApiKeyChecksum } from '../domain/secrets';
 import { UserRepository } from '../infrastructure/persistence/tenancy.repositories';
 import { TokenService } from './token.service';
 
 const unauthenticated = (code: string, detail: string) => new ProblemException(401, code, 'Unauthorized', detail);
 
 /**
- * One bearer strategy for both credentials: `wbk_...` is an API key (looked up by hash),
- * anything else must be an access JWT. Each request reloads the caller's grants, so a
- * deactivation or a removed membership takes effect at once.
+ * One bearer strategy for both credentials: `wbk_...` is an API key (looked up by hash, the
+ * check cached for a few seconds: see ApiKeyCache), anything else must be an access JWT. Each
+ * JWT request reloads the caller's grants, so a deactivation or a removed membership takes effect at once.
  */
 @Injectable()
 export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
@@ -21,7 +22,8 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
     private readonly tx: TransactionRunner,
     private readonly tokens: TokenService,
     private readonly users: UserRepository,
-    private readonly apiKeys: ApiKeyVerifier,
+    private readonly apiKeys: ApiKeyCache,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     super();
   }
@@ -47,7 +49,9 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
   }
 
   private async fromApiKey(key: string): Promise<TenancyPrincipal> {
-    const verified = await this.apiKeys.verify(key);
+    const found = hasValidApiKeyChecksum(key) ? await this.apiKeys.lookup(ApiKeyVerifier.hash(key)) : null;
+    if (found?.outcome === 'unavailable') throw Problems.serviceUnavailable();
+    const verified = found?.outcome === 'valid' && !(found.key.expiresAt && found.key.expiresAt <= this.clock.now()) ? found.key : null;
     if (!verified) throw unauthenticated('auth.invalid_api_key', 'The API key is unknown, expired or revoked.');
     if (verified.tenantStatus !== 'active') {
       throw new ProblemException(403, 'tenant.suspended', 'Tenant not active', `The tenant of this API key is ${verified.tenantStatus}; contact your administrator.`);

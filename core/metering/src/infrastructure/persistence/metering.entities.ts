@@ -33,6 +33,8 @@ export class CollectionWatermarkEntity {
   @Column('uuid', { name: 'tenant_id' }) tenantId!: string;
   @Column('text', { name: 'plugin_id' }) pluginId!: string;
   @Column('timestamptz', { name: 'collected_until' }) collectedUntil!: Date;
+  /** the end of the instance's life (its gauges' closing samples): set by the final collection, never collected again */
+  @Column('timestamptz', { name: 'closed_at', nullable: true }) closedAt!: Date | null;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
 }
 

@@ -27,13 +27,17 @@ export class QuotaRepository {
     const rows: Array<{ meter: string; hard_limit: string | null; soft_limit: string | null; aggregation: Aggregation; used: string | null; created_at: Date; updated_at: Date }> =
       await entityManagerOf(tx).query(
         `SELECT q.meter, q.hard_limit::text, q.soft_limit::text, m.aggregation, q.created_at, q.updated_at,
-                CASE WHEN m.aggregation IN ('latest', 'time_weighted') THEN NULL ELSE (
-                  SELECT (CASE m.aggregation WHEN 'sum' THEN coalesce(sum(e.quantity), 0) WHEN 'count' THEN count(*)::numeric
-                            WHEN 'max' THEN coalesce(max(e.quantity), 0)
-                            ELSE (count(DISTINCT e.properties ->> m.value_property) FILTER (WHERE e.properties ? m.value_property))::numeric END)::text
-                    FROM usage_events e
-                   WHERE e.tenant_id = q.tenant_id AND e.meter = q.meter AND e.occurred_at >= $2 AND e.occurred_at < $3 AND e.voided_at IS NULL
-                ) END AS used
+                CASE WHEN m.aggregation IN ('latest', 'time_weighted') THEN NULL
+                  -- sum, count and max need only what the usage index holds (an index-only scan); unique_count reads properties
+                  WHEN m.aggregation = 'unique_count' THEN (
+                    SELECT (count(DISTINCT e.properties ->> m.value_property) FILTER (WHERE e.properties ? m.value_property))::text
+                      FROM usage_events e
+                     WHERE e.tenant_id = q.tenant_id AND e.meter = q.meter AND e.occurred_at >= $2 AND e.occurred_at < $3 AND e.voided_at IS NULL)
+                  ELSE (
+                    SELECT (CASE m.aggregation WHEN 'sum' THEN coalesce(sum(e.quantity), 0) WHEN 'count' THEN count(*)::numeric ELSE coalesce(max(e.quantity), 0) END)::text
+                      FROM usage_events e
+                     WHERE e.tenant_id = q.tenant_id AND e.meter = q.meter AND e.occurred_at >= $2 AND e.occurred_at < $3 AND e.voided_at IS NULL)
+                END AS used
            FROM quotas q JOIN meters m ON m.key = q.meter
           WHERE q.tenant_id = $1 AND ($4::text[] IS NULL OR q.meter = ANY($4::text[]))
           ORDER BY q.meter`,
@@ -52,6 +56,15 @@ export class QuotaRepository {
       [tenantId, meters ? [...meters] : null],
     );
     return rows.length > 0;
+  }
+
+  async tenantsWithQuotas(tx: Tx, tenantIds: readonly string[]): Promise<Set<string>> {
+    if (tenantIds.length === 0) return new Set();
+    const rows: Array<{ tenant_id: string }> = await entityManagerOf(tx).query(
+      `SELECT DISTINCT tenant_id FROM quotas WHERE tenant_id = ANY($1::uuid[])`,
+      [[...new Set(tenantIds)]],
+    );
+    return new Set(rows.map((r) => r.tenant_id));
   }
 
   /** Creates or replaces the tenant's quota of a meter; true when it was created. */

@@ -2,46 +2,103 @@ import { Injectable } from '@nestjs/common';
 import { entityManagerOf, Tx } from '@werkbank/kernel';
 import type { DataSource } from 'typeorm';
 import type { CheckedUsageEvent } from '../../domain/usage-event';
+import { BinaryArrayWriter, PG_OID } from './pg-binary-array';
 
 export interface StoredKey {
   idempotencyKey: string;
   occurredAt: Date;
 }
 
+/** A key of a batch that was not recorded: the content hash stored for it (null: committed by a concurrent batch after this one began). */
+export interface LostKey {
+  /** position in the batch given to `record` */
+  position: number;
+  hash: string | null;
+}
+
+/** The outbox row a recording batch writes with its events (one per batch, whatever the number of tenants). */
+export interface BatchOutboxRow {
+  id: string;
+  type: string;
+  /** the payload; `accepted` is set by the statement to the number of events recorded */
+  payload: Record<string, unknown>;
+  /** the tenant column of the row: the batch's tenant when it has only one */
+  tenantId: string | null;
+}
+
+/**
+ * Dedup rows first (ON CONFLICT DO NOTHING: the unique key decides between concurrent copies),
+ * in (tenant, key) order so concurrent batches wait on each other instead of deadlocking; only
+ * the winners go into usage_events; the batch's outbox row when anything was recorded. The result
+ * lists the keys that lost, with the hash stored for them.
+ */
+const RECORD_SQL = `
+  WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::jsonb[], $7::bytea[]) WITH ORDINALITY
+      AS i(tenant_id, idempotency_key, meter, occurred_at, quantity, properties, content_hash, ord)
+  ), won AS (
+    INSERT INTO usage_dedup (tenant_id, idempotency_key, content_hash, occurred_at)
+    SELECT tenant_id, idempotency_key, content_hash, occurred_at FROM input ORDER BY tenant_id, idempotency_key COLLATE "C"
+    ON CONFLICT DO NOTHING
+    RETURNING tenant_id, idempotency_key
+  ), stored AS (
+    INSERT INTO usage_events (tenant_id, meter, occurred_at, quantity, idempotency_key, properties, received_at)
+    SELECT i.tenant_id, i.meter, i.occurred_at, i.quantity::numeric, i.idempotency_key, i.properties, $8
+      FROM input i JOIN won w USING (tenant_id, idempotency_key)
+    RETURNING 1
+  ), outbox AS (
+    INSERT INTO outbox_events (id, type, tenant_id, payload, occurred_at, published_at)
+    SELECT $9, $10, $11, jsonb_set($12::jsonb, '{accepted}', to_jsonb(n.accepted)), $8, NULL
+      FROM (SELECT count(*) AS accepted FROM stored) n WHERE n.accepted > 0
+  )
+  SELECT i.ord::int AS ord,
+         (SELECT encode(d.content_hash, 'hex') FROM usage_dedup d WHERE d.tenant_id = i.tenant_id AND d.idempotency_key = i.idempotency_key) AS hash
+    FROM input i
+   WHERE NOT EXISTS (SELECT 1 FROM won w WHERE w.tenant_id = i.tenant_id AND w.idempotency_key = i.idempotency_key)`;
+
 @Injectable()
 export class UsageEventRepository {
   /**
-   * Records a batch in one statement: the dedup rows are inserted (ON CONFLICT DO NOTHING: the
-   * unique key decides between concurrent copies) and only the winners go into usage_events.
-   * `events` must hold each (tenant, key) once. Returns the indexes of the events recorded.
-   * Rows are inserted in (tenant, key) order, so concurrent batches wait on each other instead
-   * of deadlocking.
+   * Records a batch in one statement (its own transaction, committed when this returns): the
+   * events whose (tenant, key) is new, and the batch's outbox row if any was. `events` must hold each
+   * (tenant, key) once. The parameters are binary arrays: nothing is escaped or parsed as text.
    */
-  async record(tx: Tx, events: readonly CheckedUsageEvent[], receivedAt: Date): Promise<number[]> {
+  async record(tx: Tx, events: readonly CheckedUsageEvent[], receivedAt: Date, outbox: BatchOutboxRow): Promise<LostKey[]> {
     if (events.length === 0) return [];
-    const rows: Array<{ ord: number }> = await entityManagerOf(tx).query(
-      `WITH input AS (
-         SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::numeric[], $7::jsonb[], $8::text[])
-           AS i(ord, tenant_id, idempotency_key, meter, occurred_at, quantity, properties, content_hash)
-       ), won AS (
-         INSERT INTO usage_dedup (tenant_id, idempotency_key, content_hash, occurred_at)
-         SELECT tenant_id, idempotency_key, decode(content_hash, 'hex'), occurred_at FROM input ORDER BY tenant_id, idempotency_key
-         ON CONFLICT DO NOTHING
-         RETURNING tenant_id, idempotency_key
-       ), stored AS (
-         INSERT INTO usage_events (tenant_id, meter, occurred_at, quantity, idempotency_key, properties, received_at)
-         SELECT i.tenant_id, i.meter, i.occurred_at, i.quantity, i.idempotency_key, i.properties, $9
-           FROM input i JOIN won w USING (tenant_id, idempotency_key)
-         RETURNING 1
-       )
-       SELECT i.ord FROM input i JOIN won w USING (tenant_id, idempotency_key)`,
-      [
-        events.map((e) => e.index), events.map((e) => e.tenantId), events.map((e) => e.idempotencyKey), events.map((e) => e.meter),
-        events.map((e) => e.occurredAt), events.map((e) => e.quantity), events.map((e) => e.propertiesJson), events.map((e) => e.contentHash),
-        receivedAt,
-      ],
-    );
-    return rows.map((r) => Number(r.ord));
+    const n = events.length;
+    let keyBytes = 0;
+    let meterBytes = 0;
+    let quantityBytes = 0;
+    let propertyBytes = 0;
+    for (let i = 0; i < n; i++) {
+      const e = events[i];
+      keyBytes += e.idempotencyKey.length;
+      meterBytes += e.meter.length;
+      quantityBytes += e.quantity.length;
+      if (e.propertiesJson !== null) propertyBytes += e.propertiesJson.length + 1;
+    }
+    const tenants = new BinaryArrayWriter(PG_OID.uuid, n, n * 16);
+    const keys = new BinaryArrayWriter(PG_OID.text, n, keyBytes * 3);
+    const meters = new BinaryArrayWriter(PG_OID.text, n, meterBytes * 3);
+    const times = new BinaryArrayWriter(PG_OID.timestamptz, n, n * 8);
+    const quantities = new BinaryArrayWriter(PG_OID.text, n, quantityBytes);
+    const properties = new BinaryArrayWriter(PG_OID.jsonb, n, propertyBytes * 3);
+    const hashes = new BinaryArrayWriter(PG_OID.bytea, n, n * 16);
+    for (let i = 0; i < n; i++) {
+      const e = events[i];
+      tenants.uuid(e.tenantId);
+      keys.text(e.idempotencyKey);
+      meters.text(e.meter);
+      times.timestamptz(e.epochMs, e.micros);
+      quantities.text(e.quantity);
+      properties.jsonb(e.propertiesJson);
+      hashes.byteaHex(e.contentHash);
+    }
+    const rows: Array<{ ord: number; hash: string | null }> = await entityManagerOf(tx).query(RECORD_SQL, [
+      tenants.finish(), keys.finish(), meters.finish(), times.finish(), quantities.finish(), properties.finish(), hashes.finish(),
+      receivedAt, outbox.id, outbox.type, outbox.tenantId, JSON.stringify(outbox.payload),
+    ]);
+    return rows.map((r) => ({ position: r.ord - 1, hash: r.hash }));
   }
 
   /** The content hashes already recorded for these keys (after a lost insert race or a re-send). */

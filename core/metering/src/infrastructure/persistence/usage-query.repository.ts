@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { entityManagerOf, Tx } from '@werkbank/kernel';
+import { createHash } from 'node:crypto';
+import { preparedQuery, Tx } from '@werkbank/kernel';
 import { GAUGE_LOOKBACK_MS, MeterSpec, UsageScope } from '../../domain/usage-query';
 
 export interface RawUsageRow {
@@ -39,11 +40,50 @@ function seriesOf(e: string, m: string): string {
   return `ARRAY(SELECT ${e}.properties ->> d FROM jsonb_array_elements_text(${m}.dims::jsonb) d)`;
 }
 
+const names = new Map<string, string>();
+/**
+ * The statements are few (one per aggregation and kind of grouping; meters, tenants and range are
+ * parameters) and run often: each is prepared once per connection, so it is not planned per request.
+ */
+function run(tx: Tx, sql: string, values: unknown[]): Promise<RawUsageRow[]> {
+  let name = names.get(sql);
+  if (name === undefined) {
+    name = `usage_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    names.set(sql, name);
+  }
+  return preparedQuery<RawUsageRow>(tx, name, sql, values);
+}
+
 /** The aggregations, in SQL over usage_events; voided events are left out everywhere. */
 @Injectable()
 export class UsageQueryRepository {
   /** sum, count, max and unique_count (distinct values of the value property, per tenant). */
   async simple(tx: Tx, scope: UsageScope, meters: readonly MeterSpec[]): Promise<RawUsageRow[]> {
+    if (meters.length === 0) return [];
+    // Without properties (no unique_count, no grouping by a dimension) the index holds every column needed.
+    const fromIndex = scope.groupBy.kind === 'dimension' ? [] : meters.filter((m) => m.aggregation !== 'unique_count');
+    const withProperties = meters.filter((m) => !fromIndex.includes(m));
+    const rows = await Promise.all([this.plain(tx, scope, fromIndex), this.withProperties(tx, scope, withProperties)]);
+    return rows.flat();
+  }
+
+  /** sum, count and max from the columns the usage index includes (an index-only scan). */
+  private async plain(tx: Tx, scope: UsageScope, meters: readonly MeterSpec[]): Promise<RawUsageRow[]> {
+    if (meters.length === 0) return [];
+    const p = new Params();
+    const s = scopeSql(scope, p);
+    const sql = `
+      SELECT e.meter, ${s.groupOf('e')} AS grp,
+             (CASE m.agg WHEN 'sum' THEN sum(e.quantity) WHEN 'count' THEN count(*)::numeric ELSE max(e.quantity) END)::text AS value
+        FROM usage_events e
+        JOIN unnest(${p.add(meters.map((m) => m.key))}::text[], ${p.add(meters.map((m) => m.aggregation))}::text[]) AS m(key, agg) ON m.key = e.meter
+       WHERE e.tenant_id = ANY(${s.tenants}::uuid[]) AND e.occurred_at >= ${s.from} AND e.occurred_at < ${s.to} AND e.voided_at IS NULL
+       GROUP BY e.meter, m.agg, grp`;
+    return run(tx, sql, p.values);
+  }
+
+  /** Any of sum, count, max and unique_count, also grouped by a dimension: reads the events' properties. */
+  private async withProperties(tx: Tx, scope: UsageScope, meters: readonly MeterSpec[]): Promise<RawUsageRow[]> {
     if (meters.length === 0) return [];
     const p = new Params();
     const s = scopeSql(scope, p);
@@ -57,7 +97,7 @@ export class UsageQueryRepository {
           ON m.key = e.meter
        WHERE e.tenant_id = ANY(${s.tenants}::uuid[]) AND e.occurred_at >= ${s.from} AND e.occurred_at < ${s.to} AND e.voided_at IS NULL
        GROUP BY e.meter, m.agg, grp`;
-    return entityManagerOf(tx).query(sql, p.values);
+    return run(tx, sql, p.values);
   }
 
   /**
@@ -79,7 +119,7 @@ export class UsageQueryRepository {
          ORDER BY meter, grp, tenant_id, series, occurred_at DESC, received_at DESC, idempotency_key DESC
       )
       SELECT meter, grp, sum(quantity)::text AS value FROM last GROUP BY meter, grp`;
-    return entityManagerOf(tx).query(sql, p.values);
+    return run(tx, sql, p.values);
   }
 
   /**
@@ -130,6 +170,6 @@ export class UsageQueryRepository {
              sum(seg.quantity * extract(epoch FROM least(seg.e, b.e) - greatest(seg.s, b.s)) / extract(epoch FROM b.e - b.s))::text AS value
         FROM seg JOIN buckets b ON seg.s < b.e AND seg.e > b.s AND seg.e > seg.s
        GROUP BY seg.meter, grp`;
-    return entityManagerOf(tx).query(sql, p.values);
+    return run(tx, sql, p.values);
   }
 }

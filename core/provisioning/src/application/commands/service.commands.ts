@@ -23,6 +23,13 @@ export class ChangeServiceStateCommand extends Command<ServiceInstanceView> {
   }
 }
 
+/** An operator changes an instance's entitlements: validated, stored, applied at the service, quotas synced. */
+export class ChangeEntitlementsCommand extends Command<ServiceInstanceView> {
+  constructor(readonly principal: TenancyPrincipal, readonly tenantId: string, readonly instanceId: string, readonly entitlements: Record<string, unknown>) {
+    super();
+  }
+}
+
 export interface RevealedCredentials {
   instanceId: string;
   credentials: Record<string, string>;

@@ -1,17 +1,18 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { actorOf, AuditWriter, CLOCK, Clock, ProblemException, SECRET_BOX, SecretBox, TransactionRunner, uuidv7 } from '@werkbank/kernel';
+import { actorOf, AuditWriter, CLOCK, Clock, FieldError, ProblemException, Problems, SECRET_BOX, SecretBox, TransactionRunner, uuidv7 } from '@werkbank/kernel';
 import { PluginRegistry } from '@werkbank/plugin-host';
 import { Entitlements, isRetryable } from '@werkbank/plugin-sdk';
-import { TenantDirectory } from '@werkbank/tenancy';
+import { isOperatorAdmin, TenantDirectory } from '@werkbank/tenancy';
 import Ajv from 'ajv';
 import { ServiceInstanceRepository } from '../../infrastructure/persistence/service-instance.repository';
 import { PROVISIONING_CONFIG, ProvisioningConfig } from '../../provisioning.config';
+import { EntitlementQuotaSync, entitlementValueProblem } from '../entitlement-quotas';
 import { InstanceLifecycle } from '../instance-lifecycle';
 import { ServiceAccess } from '../service-access';
 import { describeError } from '../step-executor';
 import { toInstanceView, ServiceInstanceView } from '../views';
-import { ChangeServiceStateCommand, RequestServiceCommand, RevealCredentialsCommand, RevealedCredentials, RotateCredentialsCommand } from './service.commands';
+import { ChangeEntitlementsCommand, ChangeServiceStateCommand, RequestServiceCommand, RevealCredentialsCommand, RevealedCredentials, RotateCredentialsCommand } from './service.commands';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 
@@ -23,6 +24,7 @@ export class RequestServiceHandler implements ICommandHandler<RequestServiceComm
     private readonly tenants: TenantDirectory,
     private readonly plugins: PluginRegistry,
     private readonly lifecycle: InstanceLifecycle,
+    private readonly quotas: EntitlementQuotaSync,
     private readonly audit: AuditWriter,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -63,6 +65,7 @@ export class RequestServiceHandler implements ICommandHandler<RequestServiceComm
       };
       await this.instances.insert(tx, instance);
       await this.instances.addTransition(tx, { instanceId: instance.id, from: 'requested', to: 'requested', at: now, reason: 'requested' });
+      await this.quotas.apply(tx, tenant.id, plugin.manifest, entitlements);
       const step = await this.lifecycle.steer(tx, instance, 'active', 'requested by the tenant');
       await this.audit.record(tx, { actor: actorOf(principal), action: 'service.requested', tenantId: tenant.id, targetType: 'service', targetId: instance.id, data: { plugin: plugin.id, mode } });
       return { view: toInstanceView(instance), step };
@@ -180,4 +183,80 @@ export class RotateCredentialsHandler implements ICommandHandler<RotateCredentia
   }
 }
 
-export const SERVICE_COMMAND_HANDLERS = [RequestServiceHandler, ChangeServiceStateHandler, RevealCredentialsHandler, RotateCredentialsHandler];
+@CommandHandler(ChangeEntitlementsCommand)
+export class ChangeEntitlementsHandler implements ICommandHandler<ChangeEntitlementsCommand> {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly access: ServiceAccess,
+    private readonly instances: ServiceInstanceRepository,
+    private readonly plugins: PluginRegistry,
+    private readonly tenants: TenantDirectory,
+    private readonly quotas: EntitlementQuotaSync,
+    private readonly audit: AuditWriter,
+    @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute({ principal, tenantId, instanceId, entitlements: input }: ChangeEntitlementsCommand): Promise<ServiceInstanceView> {
+    if (!isOperatorAdmin(principal)) throw Problems.forbidden('auth.forbidden', 'Only an operator admin may change a service\'s entitlements.');
+    const { instance } = await this.access.require(this.tx.reader(), principal, instanceId, 'services:write');
+    if (instance.tenantId !== tenantId) throw Problems.notFound('service.not_found', 'Service');
+    if (instance.state === 'deprovisioned' || instance.state === 'deprovisioning' || instance.desiredState === 'deprovisioned') {
+      throw new ProblemException(409, 'service.deprovisioned', 'Service removed', 'This service is removed or being removed.');
+    }
+    if (instance.state === 'failed') throw new ProblemException(409, 'service.failed', 'Service failed', `This service failed (${instance.failureReason}); delete it and request it again.`);
+    const plugin = this.plugins.require(instance.pluginId);
+    const keys = new Map((plugin.manifest.entitlementKeys ?? []).map((k) => [k.key, k]));
+    const errors: FieldError[] = [];
+    const next: Entitlements = { ...(instance.entitlements as Entitlements) };
+    for (const [name, value] of Object.entries(input)) {
+      const key = keys.get(name);
+      if (!key) {
+        errors.push({ field: `entitlements.${name}`, message: `is not an entitlement of ${plugin.id}${keys.size ? ` (${[...keys.keys()].join(', ')})` : ' (it declares none)'}` });
+        continue;
+      }
+      if (value === null) {
+        delete next[name];
+        continue;
+      }
+      const problem = entitlementValueProblem(key, value);
+      if (problem) errors.push({ field: `entitlements.${name}`, message: `${name} ${problem}` });
+      else next[name] = value as Entitlements[string];
+    }
+    if (!Object.keys(input).length) errors.push({ field: 'entitlements', message: 'name at least one entitlement' });
+    if (errors.length) throw Problems.validation(errors);
+
+    // At the service first (while it exists there): a refusal leaves everything as it was.
+    const provisioner = plugin.plugin.provisioner;
+    if (provisioner && instance.externalId && ['active', 'suspended', 'suspending', 'resuming'].includes(instance.state)) {
+      const now = this.clock.now();
+      try {
+        await provisioner.applyEntitlements(this.plugins.context(plugin.id, AbortSignal.timeout(this.config.stepTimeoutMs)), {
+          instanceId: instance.id, tenant: await this.tenantInfo(instance.tenantId), mode: instance.mode,
+          externalId: instance.externalId, metadata: instance.metadata as Record<string, unknown>,
+        }, next, { requestKey: `${instance.id}:entitlements:${uuidv7(now.getTime())}`, attempt: 1 });
+      } catch (error) {
+        throw isRetryable(error)
+          ? new ProblemException(503, 'service.unavailable', 'Service unavailable', `${plugin.id} did not answer: ${describeError(error)}. Retry later.`)
+          : new ProblemException(502, 'service.refused', 'Service refused', `${plugin.id} refused: ${describeError(error)}`);
+      }
+    }
+    return this.tx.run(async (tx) => {
+      const locked = await this.instances.lockById(tx, instance.id);
+      if (!locked) throw Problems.notFound('service.not_found', 'Service');
+      locked.entitlements = next;
+      locked.updatedAt = this.clock.now();
+      await this.instances.save(tx, locked);
+      await this.quotas.apply(tx, locked.tenantId, plugin.manifest, next);
+      await this.audit.record(tx, { actor: actorOf(principal), action: 'service.entitlements_changed', tenantId: locked.tenantId, targetType: 'service', targetId: locked.id, data: { plugin: plugin.id, entitlements: input } });
+      return toInstanceView(locked);
+    });
+  }
+
+  private async tenantInfo(tenantId: string): Promise<{ id: string; name: string; slug: string }> {
+    const t = await this.tenants.get(this.tx.reader(), tenantId);
+    return { id: tenantId, name: t?.name ?? '', slug: t?.slug ?? '' };
+  }
+}
+
+export const SERVICE_COMMAND_HANDLERS = [RequestServiceHandler, ChangeServiceStateHandler, RevealCredentialsHandler, RotateCredentialsHandler, ChangeEntitlementsHandler];

@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, Problems } from '@werkbank/kernel';
 import { CurrentPrincipal, TenancyPrincipal } from '@werkbank/tenancy';
-import { ChangeServiceStateCommand, RequestServiceCommand, RevealCredentialsCommand, RotateCredentialsCommand } from '../../application/commands/service.commands';
+import { ChangeEntitlementsCommand, ChangeServiceStateCommand, RequestServiceCommand, RevealCredentialsCommand, RotateCredentialsCommand } from '../../application/commands/service.commands';
 import { GetServiceQuery, ListTenantServicesQuery } from '../../application/queries/service.queries';
-import { RequestServiceDto, RevealedCredentialsDto, ServiceInstanceDto, ServiceInstancePageDto, ServicePageQueryDto } from './dto/service.dto';
+import { ChangeEntitlementsDto, RequestServiceDto, RevealedCredentialsDto, ServiceInstanceDto, ServiceInstancePageDto, ServicePageQueryDto } from './dto/service.dto';
 
 const serviceId = new ParseUUIDPipe({ exceptionFactory: () => Problems.notFound('service.not_found', 'Service') });
 const tenantId = new ParseUUIDPipe({ exceptionFactory: () => Problems.notFound('tenant.not_found', 'Tenant') });
@@ -32,6 +32,19 @@ export class ServicesController {
   @ApiProblems([400, 401, 403, 404])
   list(@CurrentPrincipal() principal: TenancyPrincipal, @Param('id', tenantId) id: string, @Query() page: ServicePageQueryDto): Promise<ServiceInstancePageDto> {
     return this.queries.execute(new ListTenantServicesQuery(principal, id, { cursor: page.cursor, limit: page.limit }));
+  }
+
+  @Patch('tenants/:id/services/:instanceId')
+  @ApiOperation({
+    summary: 'Change a service\'s entitlements (operator)',
+    description: 'Operator admins only. Sets entitlement values of the instance (keys and types as the plugin declares them in GET /v1/plugins; `null` removes one), ' +
+      'applies them at the service (the plugin\'s applyEntitlements) and, for keys with a `quota`, sets the tenant\'s monthly quota of that meter to the value. ' +
+      'The gateway sees the change within a few seconds.',
+  })
+  @ApiOkResponse({ type: ServiceInstanceDto })
+  @ApiProblems([400, 401, 403, 404, 409, 502, 503], { 400: 'request.validation_failed', 404: 'service.not_found, tenant.not_found', 409: 'service.deprovisioned, service.failed, plugin.not_configured', 502: 'service.refused', 503: 'service.unavailable' })
+  changeEntitlements(@CurrentPrincipal() principal: TenancyPrincipal, @Param('id', tenantId) id: string, @Param('instanceId', serviceId) instanceId: string, @Body() body: ChangeEntitlementsDto): Promise<ServiceInstanceDto> {
+    return this.commands.execute(new ChangeEntitlementsCommand(principal, id, instanceId, body.entitlements));
   }
 
   @Get('services/:id')

@@ -67,6 +67,13 @@ export class ServiceInstanceRepository {
       reason: entry.reason ?? null, error: entry.error ?? null, attempt: entry.attempt ?? null,
     });
   }
+  /** When the tenant lost access: the instance's first move to `deprovisioning` or `failed` (neither ever leads back to use). */
+  async endOfUse(tx: Tx, instanceId: string): Promise<Date | null> {
+    const rows: Array<{ at: Date | null }> = await entityManagerOf(tx).query(
+      `SELECT min(at) AS at FROM service_instance_transitions WHERE instance_id = $1 AND to_state IN ('deprovisioning', 'failed') AND from_state <> to_state`,
+      [instanceId]);
+    return rows[0]?.at ? new Date(rows[0].at) : null;
+  }
   async history(tx: Tx, instanceId: string): Promise<ServiceInstanceTransitionEntity[]> {
     return entityManagerOf(tx).find(ServiceInstanceTransitionEntity, { where: { instanceId }, order: { id: 'ASC' } });
   }

@@ -4,6 +4,7 @@ import { actorOf, AuditWriter, CLOCK, Clock, OutboxWriter, ProblemException, Pro
 import { generateApiKey, sha256 } from '../../domain/secrets';
 import { ApiKeyRepository, TenantRepository } from '../../infrastructure/persistence/tenancy.repositories';
 import { can, canSee } from '../access';
+import { ApiKeyCache } from '../api-key-cache';
 import { TenantAccess } from '../tenant-access';
 import { toApiKeyView } from '../views';
 import { CreateApiKeyCommand, CreatedApiKey, RevokeApiKeyCommand } from './api-key.command';
@@ -54,9 +55,19 @@ export class RevokeApiKeyHandler implements ICommandHandler<RevokeApiKeyCommand>
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditWriter,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly keyCache: ApiKeyCache,
   ) {}
 
-  async execute({ principal, apiKeyId }: RevokeApiKeyCommand): Promise<void> {
+  async execute(command: RevokeApiKeyCommand): Promise<void> {
+    try {
+      await this.revoke(command);
+    } finally {
+      // refused at once in this process (after the commit); other replicas within the cache's 2 × TTL
+      this.keyCache.clear();
+    }
+  }
+
+  private async revoke({ principal, apiKeyId }: RevokeApiKeyCommand): Promise<void> {
     await this.tx.run(async (tx) => {
       const key = await this.apiKeys.findById(tx, apiKeyId);
       const tenant = key ? await this.tenants.findById(tx, key.tenantId) : null;

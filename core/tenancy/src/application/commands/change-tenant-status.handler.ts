@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { actorOf, AuditWriter, CLOCK, Clock, OutboxWriter, ProblemException, Problems, TransactionRunner } from '@werkbank/kernel';
 import { ApiKeyRepository, TenantRepository } from '../../infrastructure/persistence/tenancy.repositories';
+import { ApiKeyCache } from '../api-key-cache';
 import { TenantAccess } from '../tenant-access';
 import { toTenantView, TenantView } from '../views';
 import { ChangeTenantStatusCommand } from './change-tenant-status.command';
@@ -18,9 +19,19 @@ export class ChangeTenantStatusHandler implements ICommandHandler<ChangeTenantSt
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditWriter,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly keyCache: ApiKeyCache,
   ) {}
 
-  async execute({ principal, tenantId, change, reason }: ChangeTenantStatusCommand): Promise<TenantView> {
+  async execute(command: ChangeTenantStatusCommand): Promise<TenantView> {
+    try {
+      return await this.change(command);
+    } finally {
+      // API keys of the subtree are refused (or accepted again) at once in this process, after the commit
+      this.keyCache.clear();
+    }
+  }
+
+  private change({ principal, tenantId, change, reason }: ChangeTenantStatusCommand): Promise<TenantView> {
     return this.tx.run(async (tx) => {
       const tenant = await this.access.require(tx, principal, tenantId, 'tenants:write', { lock: true });
       // A tenant's status is decided from above: nobody suspends or closes the node their own access comes from.

@@ -1,16 +1,16 @@
 import { Command } from '@nestjs/cqrs';
 import type { Role } from '../../domain/roles';
 import type { TenancyPrincipal } from '../access';
-import type { MembershipView, UserView } from '../views';
+import type { InvitationView } from '../views';
 
 export interface InvitationResult {
-  user: UserView;
-  membership: MembershipView;
-  /** set when a new account was created and an invitation token was sent */
-  invitationExpiresAt: string | null;
+  invitation: InvitationView;
 }
 
-/** Gives a user (new or existing, by e-mail) a role on a tenant; new users get an invitation token by e-mail. */
+/**
+ * Offers the person with this e-mail a role on a tenant. No membership exists until they accept,
+ * and the answer is the same whether or not the address has an account.
+ */
 export class InviteUserCommand extends Command<InvitationResult> {
   constructor(readonly principal: TenancyPrincipal, readonly tenantId: string, readonly email: string, readonly role: Role, readonly displayName?: string) {
     super();

@@ -1,24 +1,36 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { actorOf, AuditWriter, CLOCK, Clock, MAILER, Mailer, OutboxWriter, ProblemException, Problems, TransactionRunner, uuidv7, WERKBANK_CONFIG, WerkbankConfig } from '@werkbank/kernel';
+import { actorOf, AuditWriter, CLOCK, Clock, MAILER, Mailer, ProblemException, Problems, TransactionRunner, uuidv7, WERKBANK_CONFIG, WerkbankConfig } from '@werkbank/kernel';
 import { ROLE_RANK } from '../../domain/roles';
 import { randomToken, sha256 } from '../../domain/secrets';
-import { TokenRepository, UserRepository } from '../../infrastructure/persistence/tenancy.repositories';
+import { InvitationRepository } from '../../infrastructure/persistence/invitation.repository';
+import { UserRepository } from '../../infrastructure/persistence/tenancy.repositories';
 import { highestRank } from '../access';
 import { TenantAccess } from '../tenant-access';
-import { toMembershipView, toUserView } from '../views';
+import { toInvitationView } from '../views';
 import { InvitationResult, InviteUserCommand } from './invite-user.command';
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 
+interface InvitationMail {
+  to: string;
+  token: string;
+  tenantName: string;
+  role: string;
+  expiresAt: string;
+  /** a new address sets a password; an existing account only accepts */
+  newAccount: boolean;
+}
+
 @CommandHandler(InviteUserCommand)
 export class InviteUserHandler implements ICommandHandler<InviteUserCommand> {
+  private readonly logger = new Logger('Invitations');
+
   constructor(
     private readonly tx: TransactionRunner,
     private readonly users: UserRepository,
-    private readonly tokens: TokenRepository,
+    private readonly invitations: InvitationRepository,
     private readonly access: TenantAccess,
-    private readonly outbox: OutboxWriter,
     private readonly audit: AuditWriter,
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(WERKBANK_CONFIG) private readonly config: WerkbankConfig,
@@ -26,7 +38,9 @@ export class InviteUserHandler implements ICommandHandler<InviteUserCommand> {
   ) {}
 
   async execute({ principal, tenantId, email, role, displayName }: InviteUserCommand): Promise<InvitationResult> {
-    const { result, token } = await this.tx.run(async (tx) => {
+    const address = email.toLowerCase();
+    const { result, mail } = await this.tx.run(async (tx) => {
+      // The tenant lock serializes invitations of one tenant, so re-inviting replaces instead of racing.
       const tenant = await this.access.require(tx, principal, tenantId, 'users:write', { lock: true });
       await this.access.requireActive(tx, tenant);
       if (ROLE_RANK[role] > highestRank(principal, tenant.path, ROLE_RANK)) {
@@ -39,39 +53,50 @@ export class InviteUserHandler implements ICommandHandler<InviteUserCommand> {
         throw new ProblemException(422, 'membership.invalid_role', 'Role does not fit the tenant', 'reseller_admin is granted on reseller tenants only.');
       }
       const now = this.clock.now();
-      let user = await this.users.findByEmail(tx, email);
-      let token: string | null = null;
-      let expiresAt: Date | null = null;
-      if (!user) {
-        user = { id: uuidv7(now.getTime()), email: email.toLowerCase(), displayName: displayName ?? null, passwordHash: null, status: 'invited', createdAt: now, deactivatedAt: null };
-        await this.users.insert(tx, user);
+      const token = randomToken();
+      const expiresAt = new Date(now.getTime() + INVITATION_TTL_MS);
+      const invitedBy = `${principal.kind}:${principal.id}`;
+      let invitation = await this.invitations.lockOpen(tx, tenant.id, address, role);
+      const renewed = invitation !== null;
+      if (invitation) {
+        // Inviting again while one is open replaces its token: the older link stops working.
+        Object.assign(invitation, { tokenHash: sha256(token), expiresAt, invitedBy, displayName: displayName ?? invitation.displayName });
+        await this.invitations.save(tx, invitation);
+      } else {
+        invitation = {
+          id: uuidv7(now.getTime()), tenantId: tenant.id, email: address, role, displayName: displayName ?? null, tokenHash: sha256(token), invitedBy,
+          createdAt: now, expiresAt, acceptedAt: null, declinedAt: null, revokedAt: null,
+        };
+        await this.invitations.insert(tx, invitation);
       }
-      if (user.status === 'invited') {
-        token = randomToken();
-        expiresAt = new Date(now.getTime() + INVITATION_TTL_MS);
-        await this.tokens.invalidateUserTokens(tx, user.id, 'invitation', now);
-        await this.tokens.insertUserToken(tx, { id: uuidv7(now.getTime()), userId: user.id, kind: 'invitation', tokenHash: sha256(token), expiresAt, usedAt: null, createdAt: now });
-      }
-      if (await this.users.findMembershipByKey(tx, user.id, tenant.id, role)) {
-        throw Problems.conflict('membership.exists', 'This user already has this role on this tenant.');
-      }
-      const membership = { id: uuidv7(now.getTime()), userId: user.id, tenantId: tenant.id, role, createdAt: now };
-      await this.users.insertMembership(tx, membership);
-      await this.outbox.append(tx, { type: 'tenancy.membership_added', tenantId: tenant.id, payload: { membershipId: membership.id, userId: user.id, role } });
-      await this.audit.record(tx, { actor: actorOf(principal), action: 'membership.added', tenantId: tenant.id, targetType: 'user', targetId: user.id, data: { role, invited: token !== null } });
-      return {
-        token: token ? { value: token, tenantName: tenant.name, email: user.email } : null,
-        result: { user: toUserView(user), membership: toMembershipView(membership), invitationExpiresAt: expiresAt?.toISOString() ?? null },
+      await this.audit.record(tx, {
+        actor: actorOf(principal), action: 'invitation.created', tenantId: tenant.id, targetType: 'invitation', targetId: invitation.id,
+        data: { email: address, role, ...(renewed ? { renewed: true } : {}) },
+      });
+      // Whether the address has an account decides the mail only; it reaches neither the answer nor the audit trail.
+      const user = await this.users.findByEmail(tx, address);
+      const mail: InvitationMail | null = user?.status === 'deactivated' ? null : {
+        to: address, token, tenantName: tenant.name, role, expiresAt: expiresAt.toISOString(), newAccount: !user || user.status === 'invited',
       };
+      return { result: { invitation: toInvitationView(invitation, now) }, mail };
     });
-    if (token) {
-      // Sent after commit: a mail for a rolled-back invitation would carry a dead token.
-      await this.mailer.send({
-        to: token.email,
-        subject: `You are invited to ${token.tenantName} on Werkbank`,
-        text: `You have been invited to ${token.tenantName}.\n\nSet your password here: ${this.config.publicUrl}/accept-invitation?token=${token.value}\n\nOr with the API: POST /v1/auth/invitations/accept {"token":"${token.value}","password":"..."}\n\nThe invitation expires on ${result.invitationExpiresAt}.`,
+    // Sent after commit (a rolled-back invitation's token would be dead) and not awaited, so the
+    // answer takes as long whether or not a mail goes out.
+    if (mail) {
+      this.mailer.send(this.compose(mail)).catch((error: unknown) => {
+        this.logger.error({ msg: 'invitation mail not sent; inviting again sends a new one', invitationId: result.invitation.id, err: String(error) });
       });
     }
     return result;
+  }
+
+  private compose(mail: InvitationMail) {
+    const link = `${this.config.publicUrl}/accept-invitation?token=${mail.token}`;
+    const decline = `To decline: POST /v1/auth/invitations/decline {"token":"${mail.token}"}`;
+    const expiry = `The invitation expires on ${mail.expiresAt}.`;
+    const text = mail.newAccount
+      ? `You have been invited to ${mail.tenantName} on Werkbank as ${mail.role}.\n\nSet your password here: ${link}\n\nOr with the API: POST /v1/auth/invitations/accept {"token":"${mail.token}","password":"..."}\n\n${decline}\n\n${expiry}`
+      : `You have been invited to ${mail.tenantName} on Werkbank as ${mail.role}. You already have an account: nothing changes until you accept.\n\nAccept the invitation here: ${link}\n\nOr with the API: POST /v1/auth/invitations/accept {"token":"${mail.token}"}, then log in as usual.\n\n${decline}\n\n${expiry}`;
+    return { to: mail.to, subject: `You are invited to ${mail.tenantName} on Werkbank`, text };
   }
 }

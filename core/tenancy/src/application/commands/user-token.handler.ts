@@ -1,49 +1,20 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { AuditWriter, CLOCK, Clock, MAILER, Mailer, OutboxWriter, ProblemException, TransactionRunner, Tx, uuidv7, WERKBANK_CONFIG, WerkbankConfig } from '@werkbank/kernel';
-import { TokenPair, TokenService } from '../../auth/token.service';
+import { AuditWriter, CLOCK, Clock, MAILER, Mailer, ProblemException, TransactionRunner, Tx, uuidv7, WERKBANK_CONFIG, WerkbankConfig } from '@werkbank/kernel';
 import { hashPassword, randomToken, sha256 } from '../../domain/secrets';
 import type { UserTokenEntity } from '../../infrastructure/persistence/tenancy.entities';
 import { TokenRepository, UserRepository } from '../../infrastructure/persistence/tenancy.repositories';
-import { AcceptInvitationCommand, RequestPasswordResetCommand, ResetPasswordCommand } from './user-token.command';
+import { RequestPasswordResetCommand, ResetPasswordCommand } from './user-token.command';
 
 export const PASSWORD_RESET_TTL_MS = 3600_000;
 
-const invalidToken = () => new ProblemException(400, 'auth.invalid_token', 'Invalid or expired token', 'This link is invalid, used or expired; ask for a new one.');
+export const invalidToken = () => new ProblemException(400, 'auth.invalid_token', 'Invalid or expired token', 'This link is invalid, used or expired; ask for a new one.');
 
 async function consume(tx: Tx, tokens: TokenRepository, kind: UserTokenEntity['kind'], token: string, now: Date): Promise<UserTokenEntity> {
   const row = await tokens.findUserToken(tx, kind, sha256(token));
   if (!row || row.usedAt || row.expiresAt <= now) throw invalidToken();
   await tokens.markUserTokenUsed(tx, row.id, now);
   return row;
-}
-
-@CommandHandler(AcceptInvitationCommand)
-export class AcceptInvitationHandler implements ICommandHandler<AcceptInvitationCommand> {
-  constructor(
-    private readonly tx: TransactionRunner,
-    private readonly users: UserRepository,
-    private readonly tokens: TokenRepository,
-    private readonly tokenService: TokenService,
-    private readonly outbox: OutboxWriter,
-    private readonly audit: AuditWriter,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
-
-  async execute({ token, password, displayName }: AcceptInvitationCommand): Promise<TokenPair> {
-    const passwordHash = await hashPassword(password);
-    return this.tx.run(async (tx) => {
-      const now = this.clock.now();
-      const row = await consume(tx, this.tokens, 'invitation', token, now);
-      const user = await this.users.findById(tx, row.userId);
-      if (!user || user.status !== 'invited') throw invalidToken();
-      Object.assign(user, { passwordHash, status: 'active', displayName: displayName ?? user.displayName });
-      await this.users.save(tx, user);
-      await this.outbox.append(tx, { type: 'tenancy.user_activated', payload: { userId: user.id } });
-      await this.audit.record(tx, { actor: { type: 'user', id: user.id }, action: 'user.invitation_accepted', tenantId: null, targetType: 'user', targetId: user.id });
-      return this.tokenService.issue(tx, user.id);
-    });
-  }
 }
 
 @CommandHandler(RequestPasswordResetCommand)

@@ -1,12 +1,14 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { decodeCursor, entityManagerOf, Page, Problems, toPage, TransactionRunner } from '@werkbank/kernel';
+import { Inject } from '@nestjs/common';
+import { CLOCK, Clock, decodeCursor, entityManagerOf, Page, Problems, toPage, TransactionRunner } from '@werkbank/kernel';
+import { InvitationRepository } from '../../infrastructure/persistence/invitation.repository';
 import { ApiKeyRepository, likePrefix, TenantRepository, UserRepository } from '../../infrastructure/persistence/tenancy.repositories';
 import { pathsWith } from '../access';
 import { requireVisibleUser } from '../commands/manage-user.handler';
 import { TenantAccess } from '../tenant-access';
-import { ApiKeyView, toApiKeyView, toMembershipView, toTenantView, toUserView, TenantView } from '../views';
+import { ApiKeyView, InvitationView, toApiKeyView, toInvitationView, toMembershipView, toTenantView, toUserView, TenantView } from '../views';
 import {
-  AuditEventView, GetMeQuery, GetTenantQuery, GetUserQuery, ListApiKeysQuery, ListAuditEventsQuery, ListTenantMembersQuery,
+  AuditEventView, GetMeQuery, GetTenantQuery, GetUserQuery, ListApiKeysQuery, ListAuditEventsQuery, ListInvitationsQuery, ListTenantMembersQuery,
   ListTenantsQuery, MemberView, MeView, UserWithMemberships,
 } from './tenancy.queries';
 
@@ -40,6 +42,23 @@ export class ListTenantMembersHandler implements IQueryHandler<ListTenantMembers
     const rows = await this.users.membersOf(reader, tenantId, decodeCursor(page.cursor), limit);
     const withIds = rows.map((r) => ({ id: r.membership.id, ...r }));
     return toPage(withIds, limit, (r) => ({ membership: toMembershipView(r.membership), user: toUserView(r.user) }));
+  }
+}
+
+@QueryHandler(ListInvitationsQuery)
+export class ListInvitationsHandler implements IQueryHandler<ListInvitationsQuery> {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly access: TenantAccess,
+    private readonly invitations: InvitationRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+  async execute({ principal, tenantId, page }: ListInvitationsQuery): Promise<Page<InvitationView>> {
+    const reader = this.tx.reader();
+    const tenant = await this.access.require(reader, principal, tenantId, 'users:read');
+    const limit = page.limit ?? DEFAULT_LIMIT;
+    const now = this.clock.now();
+    return toPage(await this.invitations.listOpenOfTenant(reader, tenant.id, decodeCursor(page.cursor), limit), limit, (i) => toInvitationView(i, now));
   }
 }
 
@@ -117,5 +136,5 @@ export class GetMeHandler implements IQueryHandler<GetMeQuery> {
 }
 
 export const TENANCY_QUERY_HANDLERS = [
-  ListTenantsHandler, GetTenantHandler, ListTenantMembersHandler, GetUserHandler, ListApiKeysHandler, ListAuditEventsHandler, GetMeHandler,
+  ListTenantsHandler, GetTenantHandler, ListTenantMembersHandler, ListInvitationsHandler, GetUserHandler, ListApiKeysHandler, ListAuditEventsHandler, GetMeHandler,
 ];

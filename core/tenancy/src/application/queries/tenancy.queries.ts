@@ -1,7 +1,7 @@
 import { Query } from '@nestjs/cqrs';
 import type { Page } from '@werkbank/kernel';
 import type { TenancyPrincipal } from '../access';
-import type { ApiKeyView, MembershipView, TenantView, UserView } from '../views';
+import type { ApiKeyView, InvitationView, MembershipView, TenantView, UserView } from '../views';
 
 export interface PageRequest {
   cursor?: string;
@@ -27,6 +27,13 @@ export interface MemberView {
 }
 
 export class ListTenantMembersQuery extends Query<Page<MemberView>> {
+  constructor(readonly principal: TenancyPrincipal, readonly tenantId: string, readonly page: PageRequest) {
+    super();
+  }
+}
+
+/** Open invitations (pending or expired, not yet answered or revoked) on exactly this tenant. */
+export class ListInvitationsQuery extends Query<Page<InvitationView>> {
   constructor(readonly principal: TenancyPrincipal, readonly tenantId: string, readonly page: PageRequest) {
     super();
   }

@@ -1,14 +1,15 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, Public } from '@werkbank/kernel';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TenancyPrincipal } from '../../application/access';
-import { AcceptInvitationCommand, RequestPasswordResetCommand, ResetPasswordCommand } from '../../application/commands/user-token.command';
+import { AcceptInvitationCommand, DeclineInvitationCommand } from '../../application/commands/invitation.command';
+import { RequestPasswordResetCommand, ResetPasswordCommand } from '../../application/commands/user-token.command';
 import { LoginCommand, LogoutCommand, RefreshSessionCommand } from '../../application/commands/session.command';
 import { GetMeQuery } from '../../application/queries/tenancy.queries';
 import { CurrentPrincipal } from '../../auth/auth.guard';
-import { AcceptInvitationDto, LoginDto, PasswordResetConfirmDto, PasswordResetRequestDto, RefreshDto, TokenPairDto } from './dto/auth.dto';
+import { AcceptInvitationDto, DeclineInvitationDto, LoginDto, PasswordResetConfirmDto, PasswordResetRequestDto, RefreshDto, TokenPairDto } from './dto/auth.dto';
 import { MeDto } from './dto/user.dto';
 
 @ApiTags('auth')
@@ -49,11 +50,32 @@ export class AuthController {
   @Public()
   @Post('invitations/accept')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Accept an invitation', description: 'Sets the password of an invited account with the token from the invitation e-mail, activates it, and logs in.' })
-  @ApiOkResponse({ type: TokenPairDto })
+  @ApiOperation({
+    summary: 'Accept an invitation',
+    description: 'The token from the invitation e-mail is the invited person\'s consent; the membership is created now. ' +
+      'For a new address, `password` is required (400 request.validation_failed naming it otherwise, the token stays usable): it creates the account, ' +
+      'and the answer is 200 with a token pair (logged in). For an existing account the token alone suffices, `password` and `displayName` are ignored, ' +
+      'and the answer is 204: log in as usual (a mailed link is not a login for an existing account). If the account already holds the role, nothing changes but the invitation. ' +
+      'A token works once; used, declined, revoked, expired or unknown tokens, and a deactivated account, answer 400 auth.invalid_token.',
+  })
+  @ApiOkResponse({ type: TokenPairDto, description: 'A new account was created and logged in' })
+  @ApiNoContentResponse({ description: 'An existing account accepted; log in with its password' })
+  @ApiProblems([400, 409], { 400: 'auth.invalid_token (used, expired or unknown), request.validation_failed', 409: 'request.conflict (the same address accepted two invitations at once; retry)' })
+  async acceptInvitation(@Body() body: AcceptInvitationDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenPairDto | undefined> {
+    const session = await this.commands.execute(new AcceptInvitationCommand(body.token, body.password, body.displayName));
+    if (session) return session;
+    void reply.status(204);
+    return undefined;
+  }
+
+  @Public()
+  @Post('invitations/decline')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Decline an invitation', description: 'Turns the invitation down with the token from the e-mail: no membership is created and the link stops working. Needs no account.' })
+  @ApiNoContentResponse({ description: 'Declined' })
   @ApiProblems([400], { 400: 'auth.invalid_token (used, expired or unknown), request.validation_failed' })
-  acceptInvitation(@Body() body: AcceptInvitationDto): Promise<TokenPairDto> {
-    return this.commands.execute(new AcceptInvitationCommand(body.token, body.password, body.displayName));
+  async declineInvitation(@Body() body: DeclineInvitationDto): Promise<void> {
+    await this.commands.execute(new DeclineInvitationCommand(body.token));
   }
 
   @Public()

@@ -4,31 +4,67 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import { ApiProblems, PageQueryDto, Problems } from '@werkbank/kernel';
 import type { TenancyPrincipal } from '../../application/access';
 import { CreateApiKeyCommand, RevokeApiKeyCommand } from '../../application/commands/api-key.command';
+import { RevokeInvitationCommand } from '../../application/commands/invitation.command';
 import { InviteUserCommand } from '../../application/commands/invite-user.command';
 import { RemoveMembershipCommand, SetUserActiveCommand } from '../../application/commands/manage-user.command';
-import { GetUserQuery, ListApiKeysQuery, ListAuditEventsQuery, ListTenantMembersQuery } from '../../application/queries/tenancy.queries';
+import { GetUserQuery, ListApiKeysQuery, ListAuditEventsQuery, ListInvitationsQuery, ListTenantMembersQuery } from '../../application/queries/tenancy.queries';
 import { CurrentPrincipal } from '../../auth/auth.guard';
 import { IdempotencyKeyHeader, TenantIdPipe } from './tenants.controller';
 import {
-  ApiKeyPageDto, AuditEventPageDto, AuditQueryDto, CreateApiKeyDto, CreatedApiKeyDto, InvitationDto, InviteUserDto, MemberPageDto, UserDto, UserWithMembershipsDto,
+  ApiKeyPageDto, AuditEventPageDto, AuditQueryDto, CreateApiKeyDto, CreatedApiKeyDto, InvitationCreatedDto, InvitationPageDto, InviteUserDto, MemberPageDto, UserDto, UserWithMembershipsDto,
 } from './dto/user.dto';
 
 const idPipe = (code: string, what: string) => new ParseUUIDPipe({ exceptionFactory: () => Problems.notFound(code, what) });
+
+@ApiTags('invitations')
+@ApiBearerAuth()
+@Controller({ version: '1' })
+export class InvitationsController {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Post('tenants/:id/invitations')
+  @IdempotencyKeyHeader()
+  @ApiOperation({
+    summary: 'Invite a person',
+    description: 'Offers the person with this e-mail a role on the tenant. Nothing changes for them until they accept with the token from the mail ' +
+      '(`POST /v1/auth/invitations/accept`): no membership exists before that. The answer is the same whether or not the address has an account. ' +
+      'A new address gets a "set your password" link, an existing account an "accept the invitation" link (SMTP_URL; printed to the log in development); ' +
+      'a deactivated account gets no mail. Inviting the same address to the same role again while the invitation is open renews it: a new token, 7 more days, ' +
+      'the older link stops working. You cannot grant a role above your own.',
+  })
+  @ApiCreatedResponse({ type: InvitationCreatedDto })
+  @ApiProblems([400, 401, 403, 404, 409, 422], { 403: 'membership.role_too_high, auth.forbidden', 409: 'tenant.not_active', 422: 'membership.invalid_role, idempotency.key_reused' })
+  invite(@CurrentPrincipal() principal: TenancyPrincipal, @Param('id', TenantIdPipe) tenantId: string, @Body() body: InviteUserDto): Promise<InvitationCreatedDto> {
+    return this.commands.execute(new InviteUserCommand(principal, tenantId, body.email, body.role, body.displayName));
+  }
+
+  @Get('tenants/:id/invitations')
+  @ApiOperation({ summary: 'List open invitations', description: 'Invitations on this tenant that were neither accepted, declined nor revoked (`pending`, or `expired` when nobody answered in time). Needs `users:read`.' })
+  @ApiOkResponse({ type: InvitationPageDto })
+  @ApiProblems([400, 401, 403, 404])
+  list(@CurrentPrincipal() principal: TenancyPrincipal, @Param('id', TenantIdPipe) tenantId: string, @Query() page: PageQueryDto): Promise<InvitationPageDto> {
+    return this.queries.execute(new ListInvitationsQuery(principal, tenantId, page));
+  }
+
+  @Delete('tenants/:id/invitations/:invitationId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke an invitation', description: 'The link in the mail stops working at once. Revoking twice is fine; an accepted or declined invitation answers 409. Needs `users:write` and a role at least as high as the invited one.' })
+  @ApiNoContentResponse()
+  @ApiProblems([401, 403, 404, 409], { 404: 'tenant.not_found, invitation.not_found', 409: 'invitation.not_pending' })
+  async revoke(
+    @CurrentPrincipal() principal: TenancyPrincipal,
+    @Param('id', TenantIdPipe) tenantId: string,
+    @Param('invitationId', idPipe('invitation.not_found', 'Invitation')) invitationId: string,
+  ): Promise<void> {
+    await this.commands.execute(new RevokeInvitationCommand(principal, tenantId, invitationId));
+  }
+}
 
 @ApiTags('memberships')
 @ApiBearerAuth()
 @Controller({ version: '1' })
 export class MembershipsController {
   constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
-
-  @Post('tenants/:id/invitations')
-  @IdempotencyKeyHeader()
-  @ApiOperation({ summary: 'Invite a user', description: 'Gives the person with this e-mail a role on the tenant. A new account is created in state `invited` and gets an invitation link by e-mail (SMTP_URL; printed to the log in development). You cannot grant a role above your own.' })
-  @ApiCreatedResponse({ type: InvitationDto })
-  @ApiProblems([400, 401, 403, 404, 409, 422], { 409: 'membership.exists, tenant.not_active', 422: 'membership.invalid_role, idempotency.key_reused' })
-  invite(@CurrentPrincipal() principal: TenancyPrincipal, @Param('id', TenantIdPipe) tenantId: string, @Body() body: InviteUserDto): Promise<InvitationDto> {
-    return this.commands.execute(new InviteUserCommand(principal, tenantId, body.email, body.role, body.displayName));
-  }
 
   @Get('tenants/:id/memberships')
   @ApiOperation({ summary: 'List members of a tenant', description: 'Memberships held directly on this tenant, with their users.' })

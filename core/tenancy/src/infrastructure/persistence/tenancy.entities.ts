@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { PostalAddress, TenantKind, TenantStatus } from '../../domain/tenant';
 import type { Role } from '../../domain/roles';
+import { InvitationEntity } from './invitation.entity';
 
 @Entity({ name: 'tenants' })
 export class TenantEntity {
@@ -83,4 +84,6 @@ export class ApiKeyEntity {
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
 }
 
-export const TENANCY_ENTITIES = [TenantEntity, UserEntity, MembershipEntity, UserTokenEntity, RefreshTokenEntity, ApiKeyEntity];
+export { InvitationEntity };
+
+export const TENANCY_ENTITIES = [TenantEntity, UserEntity, MembershipEntity, UserTokenEntity, RefreshTokenEntity, ApiKeyEntity, InvitationEntity];

@@ -3,6 +3,7 @@ import { entityManagerOf, Tx } from '@werkbank/kernel';
 import { ApiKeyEntity, MembershipEntity, RefreshTokenEntity, TenantEntity, UserEntity, UserTokenEntity } from './tenancy.entities';
 import type { Grant } from '../../application/access';
 import type { Role } from '../../domain/roles';
+import type { TenantKind, TenantStatus } from '../../domain/tenant';
 
 /** LIKE prefix match that is safe for any input. */
 function likePrefix(path: string): string {
@@ -152,6 +153,17 @@ export class TokenRepository {
   }
 }
 
+export interface ApiKeyWithTenant {
+  id: string;
+  tenantId: string;
+  scopes: string[];
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  tenantKind: TenantKind;
+  tenantPath: string;
+  blockedStatus: TenantStatus | null;
+}
+
 @Injectable()
 export class ApiKeyRepository {
   async insert(tx: Tx, key: ApiKeyEntity): Promise<void> {
@@ -162,6 +174,24 @@ export class ApiKeyRepository {
   }
   async findByHash(tx: Tx, keyHash: string): Promise<ApiKeyEntity | null> {
     return entityManagerOf(tx).findOne(ApiKeyEntity, { where: { keyHash } });
+  }
+  /** The key by hash with its tenant and the status of the highest tenant on its path that is not active (null: all active). */
+  async findLiveByHash(tx: Tx, keyHash: string): Promise<ApiKeyWithTenant | null> {
+    const rows: Array<{ id: string; tenant_id: string; scopes: string[]; expires_at: Date | null; revoked_at: Date | null; kind: TenantKind; path: string; blocked: TenantStatus | null }> =
+      await entityManagerOf(tx).query(
+        `SELECT k.id, k.tenant_id, k.scopes, k.expires_at, k.revoked_at, t.kind, t.path,
+                (SELECT a.status FROM tenants a
+                  WHERE a.id = ANY(string_to_array(trim(both '/' from t.path), '/')::uuid[]) AND a.status <> 'active'
+                  ORDER BY length(a.path) LIMIT 1) AS blocked
+           FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+          WHERE k.key_hash = $1`,
+        [keyHash],
+      );
+    const r = rows[0];
+    return r ? {
+      id: r.id, tenantId: r.tenant_id, scopes: r.scopes, expiresAt: r.expires_at && new Date(r.expires_at), revokedAt: r.revoked_at && new Date(r.revoked_at),
+      tenantKind: r.kind, tenantPath: r.path, blockedStatus: r.blocked,
+    } : null;
   }
   async revoke(tx: Tx, id: string, at: Date): Promise<void> {
     await entityManagerOf(tx).update(ApiKeyEntity, { id }, { revokedAt: at });

@@ -14,6 +14,15 @@ export class RequestServiceDto {
 
 export class ServicePageQueryDto extends PageQueryDto {}
 
+export class ChangeEntitlementsDto {
+  @ApiProperty({
+    description: 'Entitlement values to set, by key (the plugin\'s `entitlementKeys`, see GET /v1/plugins), each of its declared type; `null` removes a value. ' +
+      'Keys not named keep their value. A key with a `quota` also sets the tenant\'s monthly quota of that meter.',
+    example: { 'ollama.modelTiers': ['standard', 'pro'], 'ollama.requestsPerMinute': 120 },
+  })
+  @IsObject() entitlements!: Record<string, unknown>;
+}
+
 class TransitionDto {
   @ApiProperty({ example: 'provisioning' }) from!: string;
   @ApiProperty({ example: 'active' }) to!: string;
@@ -38,6 +47,8 @@ export class ServiceInstanceDto {
   @ApiProperty({ type: String, nullable: true, example: null, description: 'Why the instance failed, in the service\'s words' }) failureReason!: string | null;
   @ApiProperty({ example: { api: 'https://qdrant.example.org/collections/t-1a2b3c' } }) endpoints!: Record<string, string>;
   @ApiProperty({ example: {} }) options!: Record<string, unknown>;
+  @ApiProperty({ description: 'The instance\'s entitlements (keys of the plugin\'s `entitlementKeys`, see GET /v1/plugins); the declared defaults until an operator changes them', example: { 'searxng.monthlyQueryLimit': 10000 } })
+  entitlements!: Record<string, unknown>;
   @ApiProperty({ type: CredentialsStateDto }) credentials!: CredentialsStateDto;
   @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) createdAt!: string;
   @ApiProperty({ example: '2026-11-23T10:00:05.000Z' }) updatedAt!: string;

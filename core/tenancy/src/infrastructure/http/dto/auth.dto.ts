@@ -21,8 +21,16 @@ const PASSWORD_RULE = 'at least 12 characters';
 
 export class AcceptInvitationDto {
   @ApiProperty({ description: 'Token from the invitation e-mail', example: 'hV3...' }) @IsString() @IsNotEmpty() @MaxLength(200) token!: string;
-  @ApiProperty({ description: `New password, ${PASSWORD_RULE}`, example: 'a long passphrase here' }) @IsString() @MinLength(12) @MaxLength(1024) password!: string;
-  @ApiPropertyOptional({ example: 'Ada Lovelace' }) @IsOptional() @IsString() @MaxLength(200) displayName?: string;
+  @ApiPropertyOptional({
+    description: `Password of the new account, ${PASSWORD_RULE}: required when the invitation creates an account (the mail says "set your password"), ignored for an existing account (whose password stays as it is)`,
+    example: 'a long passphrase here',
+  })
+  @IsOptional() @IsString() @MinLength(12) @MaxLength(1024) password?: string;
+  @ApiPropertyOptional({ description: 'Display name of a new account; ignored for an existing account', example: 'Ada Lovelace' }) @IsOptional() @IsString() @MaxLength(200) displayName?: string;
+}
+
+export class DeclineInvitationDto {
+  @ApiProperty({ description: 'Token from the invitation e-mail', example: 'hV3...' }) @IsString() @IsNotEmpty() @MaxLength(200) token!: string;
 }
 
 export class PasswordResetRequestDto {

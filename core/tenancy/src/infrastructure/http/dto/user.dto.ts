@@ -7,7 +7,8 @@ import { ROLES, SCOPE_PATTERN } from '../../../domain/roles';
 export class InviteUserDto {
   @ApiProperty({ example: 'ada@example.org' }) @IsEmail() @MaxLength(254) email!: string;
   @ApiProperty({ enum: ROLES, example: 'tenant_member', description: 'Role on this tenant, inherited by its sub-tenants' }) @IsIn(ROLES) role!: (typeof ROLES)[number];
-  @ApiPropertyOptional({ example: 'Ada Lovelace' }) @IsOptional() @IsString() @MaxLength(200) displayName?: string;
+  @ApiPropertyOptional({ example: 'Ada Lovelace', description: 'Suggested display name for a new account (the invitee may choose another); ignored for an existing account' })
+  @IsOptional() @IsString() @MaxLength(200) displayName?: string;
 }
 
 export class UserDto {
@@ -35,10 +36,27 @@ export class UserWithMembershipsDto extends UserDto {
   @ApiProperty({ type: [MembershipWithTenantDto] }) memberships!: MembershipWithTenantDto[];
 }
 
+const INVITATION_STATUSES = ['pending', 'expired', 'accepted', 'declined', 'revoked'];
+
+/** An invitation as the inviter sees it: the same for an address with or without an account. */
 export class InvitationDto {
-  @ApiProperty({ type: UserDto }) user!: UserDto;
-  @ApiProperty({ type: MembershipDto }) membership!: MembershipDto;
-  @ApiProperty({ type: String, nullable: true, description: 'Set when a new account was invited (the token went out by e-mail)', example: '2026-11-30T10:00:00.000Z' }) invitationExpiresAt!: string | null;
+  @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f65' }) id!: string;
+  @ApiProperty({ example: '0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f60' }) tenantId!: string;
+  @ApiProperty({ description: 'The invited address, lower-cased', example: 'ada@example.org' }) email!: string;
+  @ApiProperty({ enum: ROLES, example: 'tenant_member', description: 'The role the membership gets when the invitation is accepted' }) role!: string;
+  @ApiProperty({ enum: INVITATION_STATUSES, example: 'pending', description: '`pending` until accepted, declined or revoked; `expired` after `expiresAt`' }) status!: string;
+  @ApiProperty({ description: 'Who invited (last): `user:<id>` or `api_key:<id>`', example: 'user:0193a1f2-7c1e-7d2a-9b4e-2f1c3d4e5f61' }) invitedBy!: string;
+  @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) createdAt!: string;
+  @ApiProperty({ description: 'The link in the mail works until then (7 days; inviting again renews it)', example: '2026-11-30T10:00:00.000Z' }) expiresAt!: string;
+}
+
+export class InvitationCreatedDto {
+  @ApiProperty({ type: InvitationDto }) invitation!: InvitationDto;
+}
+
+export class InvitationPageDto {
+  @ApiProperty({ type: [InvitationDto] }) items!: InvitationDto[];
+  @ApiProperty({ type: String, nullable: true, example: null }) nextCursor!: string | null;
 }
 
 export class MemberDto {
