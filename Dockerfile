@@ -18,6 +18,8 @@ RUN npm install --no-audit --no-fund \
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# the server processes' V8 flags, as apps/cli/server-flags.mjs (fewer young-generation GC pauses)
+ENV NODE_OPTIONS=--max-semi-space-size=64
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
 USER node

@@ -29,6 +29,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from './server-flags.mjs';
 
 // The service helpers are shared with Jest's global setup (test/jest.global-setup.mjs).
 // test/ is not an Nx project and @nx/enforce-module-boundaries rejects static relative
@@ -349,7 +350,7 @@ async function start() {
     const launch = (name, entry) => {
       // Own process group: Ctrl-C reaches only this launcher, which stops the apps first
       // and the databases after them.
-      const child = spawn(process.execPath, [entry], { cwd: ROOT, env, stdio: 'inherit', detached: true });
+      const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, entry], { cwd: ROOT, env, stdio: 'inherit', detached: true });
       child.once('error', (error) => {
         if (state.shuttingDown) return;
         say(`could not start the ${name}: ${error.message}`);

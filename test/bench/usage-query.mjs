@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { QUERY_METERS, canonicalTime, contentHashHex, fixtureEvents } from './lib/events.mjs';
+import { GAUGE_FIXTURE_PROPERTIES, QUERY_METERS, canonicalTime, contentHashHex, fixtureEvents } from './lib/events.mjs';
 import { ROOT, machineInfo, runClient, say, sql, startStack } from './lib/stack.mjs';
 import { fmt, int, table } from './lib/stats.mjs';
 
@@ -23,6 +23,7 @@ const TIME_ZONE = 'Europe/Berlin'; // the tenants' default
  */
 export async function loadFixture(databaseUrl, spec) {
   const started = performance.now();
+  const series = await gaugeSeries(databaseUrl);
   const copy = async (table, columns, line, progress) => {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
@@ -46,11 +47,37 @@ export async function loadFixture(databaseUrl, spec) {
     }
   };
   await Promise.all([
-    copy('usage_events', 'tenant_id, meter, occurred_at, quantity, idempotency_key, properties, received_at',
-      (e) => `${e.tenantId}\t${e.meter}\t${canonicalTime(e.ms)}\t${e.quantity}\t${e.idempotencyKey}\t${e.properties ? JSON.stringify(e.properties) : '\\N'}\t${canonicalTime(e.ms + 50)}\n`, true),
+    copy('usage_events', 'tenant_id, meter, occurred_at, quantity, idempotency_key, properties, received_at, series',
+      (e) => `${e.tenantId}\t${e.meter}\t${canonicalTime(e.ms)}\t${e.quantity}\t${e.idempotencyKey}\t${e.properties ? JSON.stringify(e.properties) : '\\N'}\t${canonicalTime(e.ms + 50)}\t${series(e)}\n`, true),
     copy('usage_dedup', 'tenant_id, idempotency_key, content_hash, occurred_at',
       (e) => `${e.tenantId}\t${e.idempotencyKey}\t\\\\x${contentHashHex(e.meter, e.quantity, canonicalTime(e.ms), e.properties)}\t${canonicalTime(e.ms)}\n`, false),
   ]);
+}
+
+/**
+ * The series column ingestion writes for a gauge event (`usage_series` of the migration, asked of the
+ * database once per meter and properties of the fixture); NULL for other meters.
+ */
+async function gaugeSeries(databaseUrl) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const known = new Map();
+  try {
+    for (const [meter, properties] of GAUGE_FIXTURE_PROPERTIES) {
+      const dimensions = QUERY_METERS.find((m) => m.key === meter).dimensions;
+      const { rows } = await client.query(`SELECT encode(usage_series($1::jsonb, $2::jsonb), 'hex') AS hex`, [JSON.stringify(properties), JSON.stringify(dimensions)]);
+      known.set(`${meter}\u0000${JSON.stringify(properties)}`, `\\\\x${rows[0].hex}`);
+    }
+  } finally {
+    await client.end();
+  }
+  const gauges = new Set(QUERY_METERS.filter((m) => m.aggregation === 'latest' || m.aggregation === 'time_weighted').map((m) => m.key));
+  return (e) => {
+    if (!gauges.has(e.meter)) return '\\N';
+    const hex = known.get(`${e.meter}\u0000${JSON.stringify(e.properties)}`);
+    if (hex === undefined) throw new Error(`no series for ${e.meter} ${JSON.stringify(e.properties)}: add it to GAUGE_FIXTURE_PROPERTIES`);
+    return hex;
+  };
 }
 
 /** The statements the endpoint runs for one tenant (captured from metering's compiled repository). */

@@ -71,7 +71,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     keyStaleIfErrorMs: int('GATEWAY_KEY_STALE_IF_ERROR_MS', 60_000, 0),
     entitlementsRefreshMs: int('GATEWAY_ENTITLEMENTS_REFRESH_MS', 5000, 50),
     usageFlushMs: int('GATEWAY_USAGE_FLUSH_MS', 200, 1),
-    usageBatchSize: int('GATEWAY_USAGE_BATCH_SIZE', 500, 1, 10_000),
+    usageBatchSize: int('GATEWAY_USAGE_BATCH_SIZE', 100, 1, 10_000),
     usageIngestTimeoutMs: int('GATEWAY_USAGE_INGEST_TIMEOUT_MS', 5000, 100),
     usageBufferMax: int('GATEWAY_USAGE_BUFFER_MAX', 100_000, 1),
     journalRetryMs: int('GATEWAY_JOURNAL_RETRY_MS', 1000, 10),

@@ -21,6 +21,7 @@ import { METERING_ENTITIES } from './infrastructure/persistence/metering.entitie
 import { MeteringInit1763900000300 } from './infrastructure/persistence/migrations/1763900000300-metering-init';
 import { UsageEventsCoveringIndex1763900000310 } from './infrastructure/persistence/migrations/1763900000310-usage-events-covering-index';
 import { CollectionWatermarkClosed1763900000320 } from './infrastructure/persistence/migrations/1763900000320-collection-watermark-closed';
+import { UsageEventsGaugeSeries1763900000330 } from './infrastructure/persistence/migrations/1763900000330-usage-events-gauge-series';
 
 export { METERING_ENTITIES };
-export const METERING_MIGRATIONS = [MeteringInit1763900000300, UsageEventsCoveringIndex1763900000310, CollectionWatermarkClosed1763900000320];
+export const METERING_MIGRATIONS = [MeteringInit1763900000300, UsageEventsCoveringIndex1763900000310, CollectionWatermarkClosed1763900000320, UsageEventsGaugeSeries1763900000330];

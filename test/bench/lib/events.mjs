@@ -80,6 +80,13 @@ export const QUERY_METERS = [
   { key: 'vector.points', unit: 'point', aggregation: 'latest', dimensions: ['collection'], share: 0.04 },
 ];
 
+/** Every meter and properties of a gauge event the fixture yields (each is one series per tenant). */
+export const GAUGE_FIXTURE_PROPERTIES = [
+  ['storage.bytes', { service: 'qdrant' }],
+  ['storage.bytes', { service: 'supabase' }],
+  ['vector.points', { collection: 'docs' }],
+];
+
 const pad = (n, w) => String(n).padStart(w, '0');
 /** The canonical UTC text metering stores and hashes (microseconds). */
 export function canonicalTime(ms) {

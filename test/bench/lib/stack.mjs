@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { SERVER_NODE_FLAGS } from '../../../apps/cli/server-flags.mjs';
 import { request } from 'undici';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -101,7 +102,7 @@ function runToEnd(command, args, options) {
 function startNode(name, entry, args, env, logFile) {
   const fd = fs.openSync(logFile, 'a');
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...profile, entry, ...args], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...profile, entry, ...args], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   let exited = false;
   child.once('exit', () => (exited = true));

@@ -2,7 +2,7 @@ import { ProblemException, PROBLEM_CONTENT_TYPE, safeEqual } from '@werkbank/ker
 import type { Entitlements, ExtractedUsage, GatewayExchange, GatewayRefusal, GatewayRequest, GatewayRoute, GatewayTenant } from '@werkbank/plugin-sdk';
 import type { UsageEventInput } from '@werkbank/metering';
 import type { BoundInstance } from '@werkbank/provisioning';
-import { tenantSlug, type VerifiedApiKey } from '@werkbank/tenancy';
+import { tenantSlug, type KeyLookup, type VerifiedApiKey } from '@werkbank/tenancy';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -12,7 +12,6 @@ import type { Dispatcher } from 'undici';
 import { presentedKey } from '../domain/credentials';
 import { MessageStream, messageFormat } from '../domain/message-stream';
 import { RouteTable, unsafePath, type CompiledRoute } from '../domain/route-table';
-import type { KeyLookup } from '../application/key-cache';
 import type { QuotaDecision } from '../application/quota-guard';
 import { perMinute, type Rate, type RateDecision } from '../application/rate-limiter';
 import type { UpstreamBalancer, UpstreamNode } from './upstream-balancer';
@@ -217,7 +216,9 @@ export class GatewayServer {
       throw new Refusal(problem(503, 'gateway.auth_unavailable', 'Service unavailable', 'The key cannot be checked right now; retry in a few seconds.'), { 'retry-after': '5' });
     }
     const verified = result.key;
-    if (verified.instance && REMOVED_STATES.has(verified.instance.state)) {
+    // a cached answer may outlive the key's expiry: an expired key is refused at its expiresAt, not up to a cache period later
+    const expired = !!verified.expiresAt && verified.expiresAt.getTime() <= Date.now();
+    if (expired || (verified.instance && REMOVED_STATES.has(verified.instance.state))) {
       throw new Refusal(problem(401, 'auth.invalid_api_key', 'Unauthorized', 'The API key is unknown, expired or revoked.'), { 'www-authenticate': CHALLENGE });
     }
     if (verified.tenantStatus !== 'active') {

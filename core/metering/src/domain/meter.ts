@@ -2,6 +2,11 @@
 export const AGGREGATIONS = ['sum', 'count', 'max', 'unique_count', 'latest', 'time_weighted'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
 
+/** Gauges: their events are levels of a series (the tenant and the meter's dimension values), not increments. */
+export function isGauge(aggregation: Aggregation): boolean {
+  return aggregation === 'latest' || aggregation === 'time_weighted';
+}
+
 /** groupBy values with a meaning of their own; a dimension cannot be named like them. */
 export const RESERVED_GROUPS = ['meter', 'day', 'hour'] as const;
 

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { Meter } from './meter';
+import { isGauge, type Meter } from './meter';
 import { parseQuantity } from './quantity';
 import { parseTimestamp } from './timestamp';
 
@@ -54,6 +54,8 @@ export interface CheckedUsageEvent {
   propertiesJson: string | null;
   /** identifies the content (meter, quantity, time, properties) behind one idempotency key */
   contentHash: string;
+  /** a gauge meter's (latest, time_weighted) dimensions as a JSON array: its series is stored from them; null for other meters */
+  seriesDimensions: string | null;
 }
 
 /** Deduplication window: events older than this are refused, and dedup rows older than this are pruned. */
@@ -239,6 +241,7 @@ export function checkUsageEvent(raw: unknown, index: number, ctx: EventCheckCont
   return {
     index, tenantId: tenant, meter: meter.key, quantity: q.text, occurredAt: ts.text, epochMs: ts.epochMs, micros: ts.micros, idempotencyKey,
     propertiesJson, contentHash: contentHash(meter.key, q.text, ts.text, canonical),
+    seriesDimensions: isGauge(meter.aggregation) ? JSON.stringify(meter.dimensions) : null,
   };
 }
 

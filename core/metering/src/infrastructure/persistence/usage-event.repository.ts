@@ -29,21 +29,22 @@ export interface BatchOutboxRow {
 /**
  * Dedup rows first (ON CONFLICT DO NOTHING: the unique key decides between concurrent copies),
  * in (tenant, key) order so concurrent batches wait on each other instead of deadlocking; only
- * the winners go into usage_events; the batch's outbox row when anything was recorded. The result
+ * the winners go into usage_events (a gauge event with its series, from its meter's dimensions); the batch's outbox row when anything was recorded. The result
  * lists the keys that lost, with the hash stored for them.
  */
 const RECORD_SQL = `
   WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::jsonb[], $7::bytea[]) WITH ORDINALITY
-      AS i(tenant_id, idempotency_key, meter, occurred_at, quantity, properties, content_hash, ord)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::jsonb[], $7::bytea[], $13::jsonb[]) WITH ORDINALITY
+      AS i(tenant_id, idempotency_key, meter, occurred_at, quantity, properties, content_hash, series_dimensions, ord)
   ), won AS (
     INSERT INTO usage_dedup (tenant_id, idempotency_key, content_hash, occurred_at)
     SELECT tenant_id, idempotency_key, content_hash, occurred_at FROM input ORDER BY tenant_id, idempotency_key COLLATE "C"
     ON CONFLICT DO NOTHING
     RETURNING tenant_id, idempotency_key
   ), stored AS (
-    INSERT INTO usage_events (tenant_id, meter, occurred_at, quantity, idempotency_key, properties, received_at)
-    SELECT i.tenant_id, i.meter, i.occurred_at, i.quantity::numeric, i.idempotency_key, i.properties, $8
+    INSERT INTO usage_events (tenant_id, meter, occurred_at, quantity, idempotency_key, properties, received_at, series)
+    SELECT i.tenant_id, i.meter, i.occurred_at, i.quantity::numeric, i.idempotency_key, i.properties, $8,
+           CASE WHEN i.series_dimensions IS NOT NULL THEN usage_series(i.properties, i.series_dimensions) END
       FROM input i JOIN won w USING (tenant_id, idempotency_key)
     RETURNING 1
   ), outbox AS (
@@ -70,12 +71,14 @@ export class UsageEventRepository {
     let meterBytes = 0;
     let quantityBytes = 0;
     let propertyBytes = 0;
+    let seriesBytes = 0;
     for (let i = 0; i < n; i++) {
       const e = events[i];
       keyBytes += e.idempotencyKey.length;
       meterBytes += e.meter.length;
       quantityBytes += e.quantity.length;
       if (e.propertiesJson !== null) propertyBytes += e.propertiesJson.length + 1;
+      if (e.seriesDimensions !== null) seriesBytes += e.seriesDimensions.length + 1;
     }
     const tenants = new BinaryArrayWriter(PG_OID.uuid, n, n * 16);
     const keys = new BinaryArrayWriter(PG_OID.text, n, keyBytes * 3);
@@ -84,6 +87,7 @@ export class UsageEventRepository {
     const quantities = new BinaryArrayWriter(PG_OID.text, n, quantityBytes);
     const properties = new BinaryArrayWriter(PG_OID.jsonb, n, propertyBytes * 3);
     const hashes = new BinaryArrayWriter(PG_OID.bytea, n, n * 16);
+    const seriesDimensions = new BinaryArrayWriter(PG_OID.jsonb, n, seriesBytes * 3);
     for (let i = 0; i < n; i++) {
       const e = events[i];
       tenants.uuid(e.tenantId);
@@ -93,10 +97,11 @@ export class UsageEventRepository {
       quantities.text(e.quantity);
       properties.jsonb(e.propertiesJson);
       hashes.byteaHex(e.contentHash);
+      seriesDimensions.jsonb(e.seriesDimensions);
     }
     const rows: Array<{ ord: number; hash: string | null }> = await entityManagerOf(tx).query(RECORD_SQL, [
       tenants.finish(), keys.finish(), meters.finish(), times.finish(), quantities.finish(), properties.finish(), hashes.finish(),
-      receivedAt, outbox.id, outbox.type, outbox.tenantId, JSON.stringify(outbox.payload),
+      receivedAt, outbox.id, outbox.type, outbox.tenantId, JSON.stringify(outbox.payload), seriesDimensions.finish(),
     ]);
     return rows.map((r) => ({ position: r.ord - 1, hash: r.hash }));
   }

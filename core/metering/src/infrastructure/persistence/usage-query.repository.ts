@@ -35,9 +35,15 @@ function scopeSql(scope: UsageScope, p: Params) {
   return { tenants, from, to, tz, dim, groupOf };
 }
 
-/** A gauge series: the values of the meter's declared dimensions (a text array). */
-function seriesOf(e: string, m: string): string {
-  return `ARRAY(SELECT ${e}.properties ->> d FROM jsonb_array_elements_text(${m}.dims::jsonb) d)`;
+/**
+ * Which events a gauge statement reads: the meters' own, from the gauge index (partial: only gauge
+ * events carry a series, written at ingestion from the meter's dimensions), which holds every column
+ * the statements need but the properties — read from the table only to group by a dimension.
+ */
+function gaugeEvents(meters: string, s: { tenants: string }, from: string, to: string): string {
+  return `usage_events e
+         WHERE e.tenant_id = ANY(${s.tenants}::uuid[]) AND e.meter = ANY(${meters}::text[]) AND e.occurred_at >= ${from} AND e.occurred_at < ${to}
+           AND e.voided_at IS NULL AND e.series IS NOT NULL`;
 }
 
 const names = new Map<string, string>();
@@ -108,12 +114,11 @@ export class UsageQueryRepository {
     if (meters.length === 0) return [];
     const p = new Params();
     const s = scopeSql(scope, p);
+    const keys = p.add(meters.map((m) => m.key));
     const sql = `
-      WITH m AS (SELECT * FROM unnest(${p.add(meters.map((m) => m.key))}::text[], ${p.add(meters.map((m) => JSON.stringify(m.dimensions)))}::text[]) AS m(key, dims)),
-      s AS (
-        SELECT e.meter, ${s.groupOf('e')} AS grp, e.tenant_id, ${seriesOf('e', 'm')} AS series, e.quantity, e.occurred_at, e.received_at, e.idempotency_key
-          FROM usage_events e JOIN m ON m.key = e.meter
-         WHERE e.tenant_id = ANY(${s.tenants}::uuid[]) AND e.occurred_at >= ${s.from} AND e.occurred_at < ${s.to} AND e.voided_at IS NULL
+      WITH s AS (
+        SELECT e.meter, ${s.groupOf('e')} AS grp, e.tenant_id, e.series, e.quantity, e.occurred_at, e.received_at, e.idempotency_key
+          FROM ${gaugeEvents(keys, s, s.from, s.to)}
       ), last AS (
         SELECT DISTINCT ON (meter, grp, tenant_id, series) meter, grp, quantity FROM s
          ORDER BY meter, grp, tenant_id, series, occurred_at DESC, received_at DESC, idempotency_key DESC
@@ -149,18 +154,16 @@ export class UsageQueryRepository {
          )`
       : `buckets AS (SELECT NULL::text AS label, ${s.from}::timestamptz AS s, ${s.to}::timestamptz AS e)`;
     const group = g.kind === 'day' || g.kind === 'hour' ? 'b.label' : g.kind === 'dimension' ? `seg.properties ->> ${s.dim}` : 'NULL::text';
+    const keys = p.add(meters.map((m) => m.key));
+    const properties = g.kind === 'dimension' ? 'e.properties' : 'NULL::jsonb';
     const sql = `
-      WITH m AS (SELECT * FROM unnest(${p.add(meters.map((m) => m.key))}::text[], ${p.add(meters.map((m) => JSON.stringify(m.dimensions)))}::text[]) AS m(key, dims)),
-      samples AS (
-        SELECT e.tenant_id, e.meter, ${seriesOf('e', 'm')} AS series, e.occurred_at AS t, 1 AS rank, e.received_at, e.idempotency_key, e.quantity, e.properties
-          FROM usage_events e JOIN m ON m.key = e.meter
-         WHERE e.tenant_id = ANY(${s.tenants}::uuid[]) AND e.occurred_at >= ${s.from} AND e.occurred_at < ${until} AND e.voided_at IS NULL
+      WITH samples AS (
+        SELECT e.tenant_id, e.meter, e.series, e.occurred_at AS t, 1 AS rank, e.received_at, e.idempotency_key, e.quantity, ${properties} AS properties
+          FROM ${gaugeEvents(keys, s, s.from, until)}
         UNION ALL
-        (SELECT DISTINCT ON (c.tenant_id, c.meter, c.series) c.tenant_id, c.meter, c.series, ${s.from}::timestamptz, 0, c.received_at, c.idempotency_key, c.quantity, c.properties
-          FROM (SELECT e.tenant_id, e.meter, ${seriesOf('e', 'm')} AS series, e.occurred_at, e.received_at, e.idempotency_key, e.quantity, e.properties
-                  FROM usage_events e JOIN m ON m.key = e.meter
-                 WHERE e.tenant_id = ANY(${s.tenants}::uuid[]) AND e.occurred_at >= ${lookback} AND e.occurred_at < ${s.from} AND e.voided_at IS NULL) c
-         ORDER BY c.tenant_id, c.meter, c.series, c.occurred_at DESC, c.received_at DESC, c.idempotency_key DESC)
+        (SELECT DISTINCT ON (e.tenant_id, e.meter, e.series) e.tenant_id, e.meter, e.series, ${s.from}::timestamptz, 0, e.received_at, e.idempotency_key, e.quantity, ${properties}
+          FROM ${gaugeEvents(keys, s, lookback, s.from)}
+         ORDER BY e.tenant_id, e.meter, e.series, e.occurred_at DESC, e.received_at DESC, e.idempotency_key DESC)
       ), seg AS (
         SELECT meter, quantity, properties, t AS s,
                coalesce(lead(t) OVER (PARTITION BY tenant_id, meter, series ORDER BY t, rank, received_at, idempotency_key), ${until}::timestamptz) AS e
