@@ -70,7 +70,10 @@ describe('usage ingestion', () => {
     const res = await ingest(t, admin, [event({ tenantId: fresh, idempotencyKey: key, quantity: '3' })]);
     expect(res).toEqual({ accepted: 0, duplicates: 0, rejected: [{ index: 0, code: 'usage.idempotency_conflict', message: expect.any(String) }] });
     const inBatch = randomUUID();
-    const mixed = await ingest(t, admin, [event({ tenantId: fresh, idempotencyKey: inBatch, quantity: '5' }), event({ tenantId: fresh, idempotencyKey: inBatch, quantity: '6' }), event({ tenantId: fresh, idempotencyKey: inBatch, quantity: '5' })]);
+    // one timestamp for the three: the first and the third must have the same content
+    const at = ago(t, HOUR);
+    const same = { tenantId: fresh, idempotencyKey: inBatch, timestamp: at };
+    const mixed = await ingest(t, admin, [event({ ...same, quantity: '5' }), event({ ...same, quantity: '6' }), event({ ...same, quantity: '5' })]);
     expect(mixed).toEqual({ accepted: 1, duplicates: 1, rejected: [{ index: 1, code: 'usage.idempotency_conflict', message: expect.any(String) }] });
     // keys are per tenant: the same key for another tenant is another event
     expect((await ingest(t, admin, [event({ tenantId: other, idempotencyKey: key, quantity: '3' })])).accepted).toBe(1);

@@ -160,17 +160,10 @@ export class RotateCredentialsHandler implements ICommandHandler<RotateCredentia
     const rotate = plugin.plugin.provisioner?.rotateCredentials;
     if (!rotate) throw new ProblemException(422, 'credentials.rotation_unsupported', 'Rotation not supported', `${plugin.id} cannot issue new credentials.`);
     const now = this.clock.now();
-    let credentials: Record<string, string>;
-    try {
-      credentials = await rotate.call(plugin.plugin.provisioner, this.plugins.context(plugin.id, AbortSignal.timeout(this.config.stepTimeoutMs)), {
-        instanceId: instance.id, tenant: { id: tenant.id, name: tenant.name, slug: tenant.slug }, mode: instance.mode,
-        externalId: instance.externalId ?? '', metadata: instance.metadata as Record<string, unknown>,
-      }, { requestKey: `${instance.id}:rotate:${uuidv7(now.getTime())}`, attempt: 1 });
-    } catch (error) {
-      throw isRetryable(error)
-        ? new ProblemException(503, 'service.unavailable', 'Service unavailable', `${plugin.id} did not answer: ${describeError(error)}. Retry later.`)
-        : new ProblemException(502, 'service.refused', 'Service refused', `${plugin.id} refused: ${describeError(error)}`);
-    }
+    const credentials = await onRequestPath(plugin.id, () => rotate.call(plugin.plugin.provisioner, this.plugins.context(plugin.id, AbortSignal.timeout(this.config.stepTimeoutMs)), {
+      instanceId: instance.id, tenant: { id: tenant.id, name: tenant.name, slug: tenant.slug }, mode: instance.mode,
+      externalId: instance.externalId ?? '', metadata: instance.metadata as Record<string, unknown>,
+    }, { requestKey: `${instance.id}:rotate:${uuidv7(now.getTime())}`, attempt: 1 }));
     return this.tx.run(async (tx) => {
       const locked = await this.instances.lockById(tx, instance.id);
       if (!locked) throw new ProblemException(404, 'service.not_found', 'Service not found', 'No service with this id is visible to you.');
@@ -230,16 +223,11 @@ export class ChangeEntitlementsHandler implements ICommandHandler<ChangeEntitlem
     const provisioner = plugin.plugin.provisioner;
     if (provisioner && instance.externalId && ['active', 'suspended', 'suspending', 'resuming'].includes(instance.state)) {
       const now = this.clock.now();
-      try {
-        await provisioner.applyEntitlements(this.plugins.context(plugin.id, AbortSignal.timeout(this.config.stepTimeoutMs)), {
-          instanceId: instance.id, tenant: await this.tenantInfo(instance.tenantId), mode: instance.mode,
-          externalId: instance.externalId, metadata: instance.metadata as Record<string, unknown>,
-        }, next, { requestKey: `${instance.id}:entitlements:${uuidv7(now.getTime())}`, attempt: 1 });
-      } catch (error) {
-        throw isRetryable(error)
-          ? new ProblemException(503, 'service.unavailable', 'Service unavailable', `${plugin.id} did not answer: ${describeError(error)}. Retry later.`)
-          : new ProblemException(502, 'service.refused', 'Service refused', `${plugin.id} refused: ${describeError(error)}`);
-      }
+      const tenant = await this.tenantInfo(instance.tenantId);
+      await onRequestPath(plugin.id, () => provisioner.applyEntitlements(this.plugins.context(plugin.id, AbortSignal.timeout(this.config.stepTimeoutMs)), {
+        instanceId: instance.id, tenant, mode: instance.mode,
+        externalId: instance.externalId!, metadata: instance.metadata as Record<string, unknown>,
+      }, next, { requestKey: `${instance.id}:entitlements:${uuidv7(now.getTime())}`, attempt: 1 }));
     }
     return this.tx.run(async (tx) => {
       const locked = await this.instances.lockById(tx, instance.id);
@@ -260,3 +248,17 @@ export class ChangeEntitlementsHandler implements ICommandHandler<ChangeEntitlem
 }
 
 export const SERVICE_COMMAND_HANDLERS = [RequestServiceHandler, ChangeServiceStateHandler, RevealCredentialsHandler, RotateCredentialsHandler, ChangeEntitlementsHandler];
+
+/**
+ * Calls a plugin on the request path (not as a provisioning job, so without retries): a
+ * retryable failure answers 503 `service.unavailable`, any other 502 `service.refused`.
+ */
+async function onRequestPath<T>(pluginId: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw isRetryable(error)
+      ? new ProblemException(503, 'service.unavailable', 'Service unavailable', `${pluginId} did not answer: ${describeError(error)}. Retry later.`)
+      : new ProblemException(502, 'service.refused', 'Service refused', `${pluginId} refused: ${describeError(error)}`);
+  }
+}
