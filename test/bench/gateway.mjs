@@ -13,6 +13,7 @@ import { installMeteredPlugin, startFakeOllama, startFakeUpstream } from './lib/
 import { cpuDelta, cpuSnapshot, machineInfo, runClient, say, sleep, startStack } from './lib/stack.mjs';
 import { fmt, int, table } from './lib/stats.mjs';
 import fs from 'node:fs/promises';
+import { request } from 'undici';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -42,6 +43,17 @@ async function provisionService(admin, tenantId, plugin, timeoutMs = 60_000) {
   return (await admin.call('POST', `/v1/services/${id}/credentials`, {})).credentials;
 }
 
+/**
+ * The gateway's event-loop delay since the previous call, from its /metrics (prom-client's
+ * default metrics, which reset the histogram on every scrape): {p50, p99, max} in ms.
+ */
+async function eventLoopDelay(url) {
+  const res = await request(`${url}/metrics`);
+  const text = await res.body.text();
+  const value = (name) => Number(text.match(new RegExp(`^werkbank_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm'))?.[1]) * 1000;
+  return res.statusCode === 200 ? { p50: value('p50'), p99: value('p99'), max: value('max') } : undefined;
+}
+
 export async function runGateway(options) {
   const fixtures = await fs.mkdtemp(path.join(os.tmpdir(), 'werkbank-bench-gateway-fixtures-'));
   const upstream = await startFakeUpstream(fixtures);
@@ -50,6 +62,8 @@ export async function runGateway(options) {
   const gatewaySettings = {
     // the default is 50 requests/s per key; the limiter stays on the path, with room for the load
     GATEWAY_RATE_LIMIT_RPS: '1000000',
+    // GATEWAY_* variables set for the benchmark go to the gateway too (what-ifs; reported with the results)
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('GATEWAY_'))),
   };
   let stack;
   const problems = [];
@@ -81,7 +95,7 @@ export async function runGateway(options) {
 
     const perTarget = Math.max(10, Math.round(options.requests / 10));
     /** pairs of targets (direct, gateway); `streamed` pairs also get a first-byte line; `meter` counts the gateway's requests */
-    const pairs = [
+    const allPairs = [
       { name: 'JSON', path: '/api/chat', body: COMPLETION, minBytes: 50, base: upstream.url, plugin: 'metered', auth, meter: 'metered.requests' },
       { name: 'NDJSON', path: '/api/chat', body: CHAT, minBytes: 100, base: upstream.url, plugin: 'metered', auth, meter: 'metered.requests', streamed: true },
       { name: 'Ollama JSON', path: '/api/chat', body: OLLAMA_COMPLETION, minBytes: 200, base: ollama.url, plugin: 'ollama', auth: ollamaAuth, meter: 'ollama.requests' },
@@ -89,6 +103,9 @@ export async function runGateway(options) {
       { name: 'Ollama SSE (OpenAI)', path: '/v1/chat/completions', body: OPENAI_CHAT, minBytes: 500, base: ollama.url, plugin: 'ollama', auth: ollamaAuth, meter: 'ollama.requests', streamed: true },
       { name: 'Ollama GET /api/tags (filtered)', method: 'GET', path: '/api/tags', minBytes: 200, base: ollama.url, plugin: 'ollama', auth: ollamaAuth },
     ];
+    // --only: the pairs whose name contains one of the texts
+    const pairs = options.only?.length ? allPairs.filter((p) => options.only.some((text) => p.name.toLowerCase().includes(text.toLowerCase()))) : allPairs;
+    if (!pairs.length) throw new Error(`--only ${options.only.map((t) => JSON.stringify(t)).join(' --only ')} matches no route pair (they are: ${allPairs.map((p) => p.name).join(', ')})`);
     const targets = pairs.flatMap((p) => {
       const what = `${p.name} ${p.method ?? 'POST'} ${p.path}`;
       const common = { kind: 'http', path: p.path, method: p.method ?? 'POST', body: p.body, minBytes: p.minBytes };
@@ -99,23 +116,25 @@ export async function runGateway(options) {
     });
     const runs = [];
     const loads = [
-      { label: 'c=1', concurrency: 1, counted: true },
-      { label: `${PACED_RATE}/s`, ratePerSec: PACED_RATE, counted: true },
-      { label: 'c=8', concurrency: 8, counted: false }, // closed loop as fast as it goes: saturation, for information
-    ];
+      { name: 'serial', label: 'c=1', concurrency: 1, counted: true },
+      { name: 'paced', label: `${PACED_RATE}/s`, ratePerSec: PACED_RATE, counted: true },
+      { name: 'saturation', label: 'c=8', concurrency: 8, counted: false }, // closed loop as fast as it goes: saturation, for information
+    ].filter((load) => (options.loads ?? ['serial', 'paced', 'saturation']).includes(load.name));
     for (const load of loads) {
       say(`${load.ratePerSec ? `paced at ${load.ratePerSec} requests/s (open loop)` : `concurrency ${load.concurrency}`}: ${int(perTarget * 10)} requests per target in 10 interleaved blocks (after 300 warm-up requests each) ...`);
+      await eventLoopDelay(gateway.url); // resets the gateway's event-loop delay histogram
       const before = cpuSnapshot(stack);
       const run = await runClient({ kind: 'latency', targets, concurrency: load.concurrency, ratePerSec: load.ratePerSec, warmup: 300, blockSize: perTarget, blocks: 10, label: load.label });
       run.cpuSeconds = cpuDelta(before, cpuSnapshot(stack));
       run.counted = load.counted;
+      run.gatewayEventLoopDelayMs = await eventLoopDelay(gateway.url);
       runs.push(run);
       for (const t of run.targets) if (t.errors.count) problems.push(`${run.label} ${t.label}: ${t.errors.count} errors, e.g. ${t.errors.samples[0]}`);
     }
 
     // every forwarded request was metered: <plugin>.requests == its gateway requests (usage is flushed every 200 ms)
     const forwardedOf = (meter) => runs.reduce((s, r) => s + pairs.reduce((n, p, i) => n + (p.meter === meter ? 300 + perTarget * 10 - r.targets[2 * i + 1].errors.count : 0), 0), 0);
-    const forwarded = { 'metered.requests': forwardedOf('metered.requests'), 'ollama.requests': forwardedOf('ollama.requests') };
+    const forwarded = Object.fromEntries([...new Set(pairs.map((p) => p.meter).filter(Boolean))].map((meter) => [meter, forwardedOf(meter)]));
     let usage = {};
     for (let i = 0; i < 50; i++) {
       const answer = await stack.admin.call('GET', `/v1/tenants/${tenant}/usage`);
@@ -146,7 +165,11 @@ export async function runGateway(options) {
       });
     }
     const perRun = pairs.length * (300 + perTarget * 10);
-    const cpuRows = runs.map((r) => `${r.label}: gateway process ${fmt(r.cpuSeconds.gateway, 1)} CPU s (${fmt((r.cpuSeconds.gateway / perRun) * 1000, 2)} ms per gateway request, idle burn included), PostgreSQL ${fmt(r.cpuSeconds.postgres, 1)} CPU s, for ${int(perRun)} gateway and ${int(perRun)} direct requests in ${fmt(r.elapsedMs / 1000, 1)} s`);
+    const cpuRows = runs.map((r) => `${r.label}: gateway process ${fmt(r.cpuSeconds.gateway, 1)} CPU s (${fmt((r.cpuSeconds.gateway / perRun) * 1000, 2)} ms per gateway request, idle burn included), PostgreSQL ${fmt(r.cpuSeconds.postgres, 1)} CPU s, API ${fmt(r.cpuSeconds.api, 1)} CPU s, worker ${fmt(r.cpuSeconds.worker ?? 0, 1)} CPU s, for ${int(perRun)} gateway and ${int(perRun)} direct requests in ${fmt(r.elapsedMs / 1000, 1)} s`);
+    for (const r of runs) {
+      const d = r.gatewayEventLoopDelayMs;
+      if (d) cpuRows.push(`${r.label}: gateway event-loop delay p50 ${fmt(d.p50, 2)} ms, p99 ${fmt(d.p99, 2)} ms, max ${fmt(d.max, 2)} ms (whole load, direct blocks included)`);
+    }
     cpuRows.unshift(`gateway process idle: ${fmt(idleCpu * 100, 1)} % of a core (CPU over ${IDLE_SECONDS} s without requests)`);
     const counted = verdicts.filter((v) => v.counted);
     return {

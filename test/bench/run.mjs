@@ -21,6 +21,10 @@
 //                        usage-query: tenants of the fixture (default 3000)
 //   --fixture-events N   usage-query: events in the fixture month (default 10000000)
 //   --requests N         usage-query/gateway: measured requests per target (default 5000)
+//   --only TEXT          gateway: only the route pairs whose name contains TEXT (case-insensitive;
+//                        repeatable, e.g. --only "Ollama SSE" --only "Ollama NDJSON")
+//   --loads LIST         gateway: the loads to run, comma-separated from serial (1 at a time),
+//                        paced (500 requests/s) and saturation (8 at a time); default all three
 //   --profile DIR        write V8 CPU profiles of the API and gateway processes into DIR
 import os from 'node:os';
 import { ROOT, build, foreignCpu, processTable, say, stopAllStacks } from './lib/stack.mjs';
@@ -33,6 +37,9 @@ const BENCHMARKS = {
 };
 
 class UsageError extends Error {}
+
+/** the gateway benchmark's loads (--loads) */
+const LOADS = ['serial', 'paced', 'saturation'];
 
 function parse(argv) {
   const names = [];
@@ -51,8 +58,18 @@ function parse(argv) {
     else if (arg === '--tenants') options.tenants = number(arg, argv[++i]);
     else if (arg === '--fixture-events') options.fixtureEvents = number(arg, argv[++i]);
     else if (arg === '--requests') options.requests = number(arg, argv[++i]);
+    else if (arg === '--only') {
+      const text = argv[++i];
+      if (!text || text.startsWith('--')) throw new UsageError('--only needs a part of a route pair\'s name, e.g. --only "Ollama SSE"');
+      (options.only ??= []).push(text);
+    } else if (arg === '--loads') {
+      const list = (argv[++i] ?? '').split(',').map((l) => l.trim()).filter(Boolean);
+      const bad = list.filter((l) => !LOADS.includes(l));
+      if (!list.length || bad.length) throw new UsageError(`--loads takes a comma-separated list of ${LOADS.join(', ')} (got ${JSON.stringify(argv[i] ?? '')})`);
+      options.loads = [...new Set(list)];
+    }
     else if (arg === '-h' || arg === '--help') {
-      console.log(`usage: node test/bench/run.mjs [${Object.keys(BENCHMARKS).join('|')} ...] [--quick] [--events N] [--rounds N] [--tenants N] [--fixture-events N] [--requests N] [--profile DIR]`);
+      console.log(`usage: node test/bench/run.mjs [${Object.keys(BENCHMARKS).join('|')} ...] [--quick] [--events N] [--rounds N] [--tenants N] [--fixture-events N] [--requests N] [--only TEXT] [--loads ${LOADS.join(',')}] [--profile DIR]`);
       process.exit(0);
     } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg} (see --help)`);
     else if (!BENCHMARKS[arg]) throw new UsageError(`unknown benchmark "${arg}" (known: ${Object.keys(BENCHMARKS).join(', ')})`);
@@ -71,6 +88,8 @@ function parse(argv) {
       pacedSeconds: q ? 5 : 20,
       fixtureEvents: options.fixtureEvents ?? (q ? 300_000 : 10_000_000),
       requests: options.requests ?? (q ? 500 : 5_000),
+      only: options.only,
+      loads: options.loads ?? LOADS,
     },
   };
 }

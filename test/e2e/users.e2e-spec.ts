@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { pruneExpiredTokens } from '@werkbank/tenancy';
 import { startTestApp, TestApp, tenantBody, userWithRole } from '../support/test-app';
 
 const PASSWORD = 'a-good-long-password';
@@ -233,6 +234,22 @@ describe('users, invitations and memberships', () => {
       // inviting again revives it with a fresh token
       await invite(admin, org.id, email).expect(201);
       await accept({ token: t.mailer.lastToken(email), password: PASSWORD }).expect(200);
+    });
+
+    it('maintenance prunes invitations a week after they expired or were settled, and keeps the others', async () => {
+      const org = await createTenant();
+      const ids: Record<string, string> = {};
+      for (const label of ['pending', 'expired-long', 'expired-recently', 'declined-long', 'accepted-long']) {
+        ids[label] = (await invite(admin, org.id, nextEmail(label)).expect(201)).body.invitation.id;
+      }
+      const ago = (days: number) => new Date(Date.now() - days * 86_400_000);
+      await t.dataSource.query(`UPDATE invitations SET expires_at = $2 WHERE id = $1`, [ids['expired-long'], ago(8)]);
+      await t.dataSource.query(`UPDATE invitations SET expires_at = $2 WHERE id = $1`, [ids['expired-recently'], ago(6)]);
+      await t.dataSource.query(`UPDATE invitations SET declined_at = $2 WHERE id = $1`, [ids['declined-long'], ago(8)]);
+      await t.dataSource.query(`UPDATE invitations SET accepted_at = $2 WHERE id = $1`, [ids['accepted-long'], ago(9)]);
+      await pruneExpiredTokens(t.dataSource, new Date());
+      const left = (await t.dataSource.query(`SELECT id FROM invitations WHERE tenant_id = $1`, [org.id])).map((r: { id: string }) => r.id).sort();
+      expect(left).toEqual([ids.pending, ids['expired-recently']].sort());
     });
 
     it('a new account needs a password of at least 12 characters (400 naming password); the token stays usable', async () => {

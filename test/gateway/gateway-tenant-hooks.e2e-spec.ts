@@ -153,6 +153,11 @@ describe('metering gateway: per-tenant hooks and instance keys (SDK 1.2)', () =>
     await waitFor('quota refusal', async () => (await fetch(`${env.url}/metered/api/tags`, { headers: bearer(quoted.credentials.apiKey) })).status === 429, 5000, 100);
     const res = await fetch(`${env.url}/metered/api/tags`, { headers: bearer(quoted.credentials.apiKey) });
     expect(await res.json()).toMatchObject({ code: 'quota.exceeded', meter: 'metered.requests', hardLimit: '2' });
+    // removing the entitlement lifts the limit: the quota goes, and the gateway lets requests through again
+    await env.setEntitlements(other.id, quoted.instance.id, { 'metered.monthly_requests': null });
+    const after = await env.t.http.get(`/v1/tenants/${other.id}/quotas`).set(env.t.auth(await env.t.adminToken()));
+    expect(after.body.items ?? after.body).toEqual([]);
+    await waitFor('quota lifted', async () => (await fetch(`${env.url}/metered/api/tags`, { headers: bearer(quoted.credentials.apiKey) })).status === 200, 5000, 100);
   });
 
   it('refuses the key of a suspended instance with 403 service.suspended, takes it again after resume, and 401 once deprovisioned', async () => {

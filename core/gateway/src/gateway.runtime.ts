@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { ConfigError, MetricsService, probe, REDIS, uuidv7, WERKBANK_CONFIG, WerkbankConfig } from '@werkbank/kernel';
-import { EntitlementsService, UsageIngestion } from '@werkbank/metering';
+import { EntitlementsService, UsageIngestion, type UsageEventInput } from '@werkbank/metering';
 import { PluginRegistry } from '@werkbank/plugin-host';
 import type { Entitlements } from '@werkbank/plugin-sdk';
 import { GatewayKeyBindings } from '@werkbank/provisioning';
@@ -15,11 +15,18 @@ import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
 import { GatewayMetrics } from './infrastructure/gateway-metrics';
 import { GatewayCaller, GatewayPlugin, GatewayServer } from './infrastructure/gateway.server';
 import { UpstreamBalancer } from './infrastructure/upstream-balancer';
+import type { UsageSink } from './infrastructure/usage-ingestion-thread';
 import { UsageJournal } from './infrastructure/usage-journal';
 
 /** Checks /health/ready reports (e.g. `postgres`, `redis`); informational, see `ready`. */
 export const GATEWAY_READINESS_PROBES = Symbol('GATEWAY_READINESS_PROBES');
 export type GatewayReadinessProbes = Record<string, () => Promise<unknown>>;
+
+/**
+ * Where the emitter's batches go (a `UsageSink`, e.g. core/platform's ingestion thread); without
+ * one, metering's `UsageIngestion` runs in the gateway's own event loop.
+ */
+export const GATEWAY_USAGE_SINK = Symbol('GATEWAY_USAGE_SINK');
 
 /** Paths the gateway answers itself: a plugin with one of these ids could not be reached. */
 const RESERVED_IDS = new Set(['health', 'metrics']);
@@ -76,6 +83,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, BeforeApplication
     private readonly metricsService: MetricsService,
     @Inject(REDIS) private readonly redis: Redis,
     @Optional() @Inject(GATEWAY_READINESS_PROBES) private readonly probes: GatewayReadinessProbes = {},
+    @Optional() @Inject(GATEWAY_USAGE_SINK) private readonly sink?: UsageSink,
   ) {}
 
   /** The Fastify instance (tests inject requests or read its address). */
@@ -101,7 +109,9 @@ export class GatewayRuntime implements OnApplicationBootstrap, BeforeApplication
       (e) => keyErrors({ msg: 'API keys cannot be verified; known keys keep working for GATEWAY_KEY_STALE_IF_ERROR_MS', error: String(e) }));
     const rateLimiter = this.rateLimiter(throttled(warn, 10_000));
 
-    const emitter = new UsageEmitter((events) => this.ingestion.ingest(events, { kind: 'trusted', source: 'gateway' }), this.journal, {
+    const sink = this.sink;
+    const ingest = sink ? (events: UsageEventInput[]) => sink.ingest(events) : (events: UsageEventInput[]) => this.ingestion.ingest(events, { kind: 'trusted', source: 'gateway' });
+    const emitter = new UsageEmitter(ingest, this.journal, {
       flushMs: this.config.usageFlushMs, batchSize: this.config.usageBatchSize, ingestTimeoutMs: this.config.usageIngestTimeoutMs,
       bufferMax: this.config.usageBufferMax, retryMs: this.config.journalRetryMs,
     }, {
@@ -169,6 +179,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, BeforeApplication
     this.closing = true;
     await this.server?.close();
     await this.emitter?.close();
+    await this.sink?.close();
     await this.journal?.close();
     await Promise.all([...this.plugins.values()].map((p) => p.balancer.close()));
   }

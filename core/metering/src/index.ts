@@ -22,6 +22,9 @@ import { MeteringInit1763900000300 } from './infrastructure/persistence/migratio
 import { UsageEventsCoveringIndex1763900000310 } from './infrastructure/persistence/migrations/1763900000310-usage-events-covering-index';
 import { CollectionWatermarkClosed1763900000320 } from './infrastructure/persistence/migrations/1763900000320-collection-watermark-closed';
 import { UsageEventsGaugeSeries1763900000330 } from './infrastructure/persistence/migrations/1763900000330-usage-events-gauge-series';
+import { UsageRollup1763900000600 } from './infrastructure/persistence/migrations/1763900000600-usage-rollup';
 
 export { METERING_ENTITIES };
-export const METERING_MIGRATIONS = [MeteringInit1763900000300, UsageEventsCoveringIndex1763900000310, CollectionWatermarkClosed1763900000320, UsageEventsGaugeSeries1763900000330];
+export const METERING_MIGRATIONS = [MeteringInit1763900000300, UsageEventsCoveringIndex1763900000310, CollectionWatermarkClosed1763900000320, UsageEventsGaugeSeries1763900000330, UsageRollup1763900000600];
+export { USAGE_ROLLUP_OF_EVENTS, USAGE_ROLLUP_REBUILD } from './infrastructure/persistence/migrations/1763900000600-usage-rollup';
+export { foldUsageRollup } from './infrastructure/persistence/usage-event.repository';

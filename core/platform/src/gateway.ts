@@ -1,12 +1,43 @@
-import { DynamicModule, INestApplicationContext, Module } from '@nestjs/common';
+import { DynamicModule, INestApplicationContext, Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { GatewayConfig, GatewayCoreModule, GatewayRuntime } from '@werkbank/gateway';
+import { GatewayConfig, GatewayCoreModule, GatewayRuntime, UsageIngestionThread } from '@werkbank/gateway';
 import { createRootLogger, KernelModule, LogDestination, PinoNestLogger, REDIS, WerkbankConfig } from '@werkbank/kernel';
 import { PluginHostModule, type PluginCandidate } from '@werkbank/plugin-host';
 import type { Redis } from 'ioredis';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source';
+import type { GatewayIngestionWorkerData } from './gateway-ingestion.worker';
+
+/** Connections of the ingestion thread's pool: the emitter sends one batch at a time, the journal delivery another. */
+const INGESTION_POOL_SIZE = 4;
+
+/**
+ * The compiled ingestion thread script. Next to this file in dist/; when this module runs from
+ * its TypeScript source (the Jest suites), the build's copy in core/platform/dist is used.
+ */
+export function gatewayIngestionWorkerScript(): string {
+  const script = __filename.endsWith('.ts') ? join(__dirname, '..', 'dist', 'gateway-ingestion.worker.js') : join(__dirname, 'gateway-ingestion.worker.js');
+  if (!existsSync(script)) {
+    throw new Error(`the gateway's usage ingestion thread ${script} is missing: build first (npx tsc -b tsconfig.build.json), or set GATEWAY_USAGE_INGEST_THREAD=false`);
+  }
+  return script;
+}
+
+function usageIngestionThread(config: WerkbankConfig, gateway: GatewayConfig): UsageIngestionThread {
+  const logger = new Logger('Gateway');
+  const workerData: GatewayIngestionWorkerData = { config, poolSize: INGESTION_POOL_SIZE, nice: gateway.usageIngestNice };
+  const thread = new UsageIngestionThread({
+    script: gatewayIngestionWorkerScript(),
+    workerData,
+    onFailure: (error) => logger.error({ msg: 'the usage ingestion thread stopped; its batches are journaled and it is started again for the next one', error: error.message }),
+  });
+  // started now, so the first batch does not wait for it; a failure is logged and retried with the next batch
+  thread.start().catch(() => undefined);
+  return thread;
+}
 
 export interface GatewayModuleOptions {
   /** providers replaced after wiring, e.g. the clock in tests */
@@ -32,6 +63,7 @@ export class GatewayModule {
             inject: [DataSource, REDIS],
             useFactory: (dataSource: DataSource, redis: Redis) => ({ postgres: () => dataSource.query('SELECT 1'), redis: () => redis.ping() }),
           },
+          ...(gateway.usageIngestThread ? { usageSink: () => usageIngestionThread(config, gateway) } : {}),
         }),
       ],
     };

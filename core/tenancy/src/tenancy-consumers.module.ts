@@ -26,4 +26,6 @@ export async function pruneExpiredTokens(dataSource: DataSource, now: Date): Pro
   const weekAgo = new Date(now.getTime() - 7 * 86400_000);
   await dataSource.query(`DELETE FROM user_tokens WHERE expires_at < $1 OR used_at < $1`, [weekAgo]);
   await dataSource.query(`DELETE FROM refresh_tokens WHERE expires_at < $1 OR revoked_at < $1`, [weekAgo]);
+  // invitations a week after they expired or were accepted, declined or revoked (the audit log keeps what happened)
+  await dataSource.query(`DELETE FROM invitations WHERE expires_at < $1 OR accepted_at < $1 OR declined_at < $1 OR revoked_at < $1`, [weekAgo]);
 }

@@ -143,12 +143,12 @@ async function ingestBaseline({ databaseUrl, plan, concurrency = 4, mode = 'batc
     await client.connect();
     await client.query(`DROP TABLE IF EXISTS bench_staging_bulk`);
     await client.query(`CREATE UNLOGGED TABLE bench_staging_bulk ${STAGING_DDL}`);
+    // ord must be unique across batches for DISTINCT ON's tie-break: batch i's rows are numbered
+    // i*batchSize + ord (renumbered before the clock starts, like all the baseline's data)
+    const numbered = texts.map((text, i) => text.replace(/^(\d+)\t/gm, (_, ord) => `${i * plan.batchSize + Number(ord)}\t`));
     const start = performance.now();
     await client.query('BEGIN');
-    // ord must be unique across batches for DISTINCT ON's tie-break: batch i's rows are numbered i*batchSize + ord
-    await pipeline(Readable.from((function* () {
-      for (let i = 0; i < texts.length; i++) yield texts[i].replace(/^(\d+)\t/gm, (_, ord) => `${i * plan.batchSize + Number(ord)}\t`);
-    })()), client.query(copyFrom(`COPY bench_staging_bulk (${STAGING_COLUMNS}) FROM STDIN`)));
+    await pipeline(Readable.from(numbered), client.query(copyFrom(`COPY bench_staging_bulk (${STAGING_COLUMNS}) FROM STDIN`)));
     const copiedMs = performance.now() - start;
     const inserted = await client.query(MERGE('bench_staging_bulk'));
     await client.query('COMMIT');
@@ -219,20 +219,16 @@ async function prepareTarget(target, concurrency) {
   }
   if (target.kind === 'sql-usage') {
     // The metering code's own SQL (compiled core/metering), run on a plain pg pool instead of
-    // TypeORM: exactly the statements GET /v1/tenants/:id/usage runs, in parallel as it does.
+    // TypeORM: exactly the statement GET /v1/tenants/:id/usage runs (one, prepared per connection).
     const require = createRequire(import.meta.url);
     require('reflect-metadata');
     const { UsageQueryRepository } = require(path.join(ROOT, 'core/metering/dist/infrastructure/persistence/usage-query.repository.js'));
     const { monthOf } = require(path.join(ROOT, 'core/metering/dist/domain/periods.js'));
     const repository = new UsageQueryRepository();
-    const pgPool = new pg.Pool({ connectionString: target.databaseUrl, max: 3 * concurrency });
+    const pgPool = new pg.Pool({ connectionString: target.databaseUrl, max: concurrency });
     // a reader as metering's repositories see it: its statements go to the pool, named (prepared per connection) as in the API
     const tx = { connection: { driver: { master: pgPool } } };
-    const of = (...aggregations) => target.meters.filter((m) => aggregations.includes(m.aggregation))
-      .map((m) => ({ key: m.key, aggregation: m.aggregation, valueProperty: m.valueProperty ?? null, dimensions: m.dimensions ?? [] }));
-    const simple = of('sum', 'count', 'max', 'unique_count');
-    const latest = of('latest');
-    const weighted = of('time_weighted');
+    const specs = target.meters.map((m) => ({ key: m.key, aggregation: m.aggregation, valueProperty: m.valueProperty ?? null, dimensions: m.dimensions ?? [] }));
     return {
       close: () => pgPool.end(),
       async run() {
@@ -241,7 +237,7 @@ async function prepareTarget(target, concurrency) {
         const now = new Date();
         const { from, to } = monthOf(now, target.timeZone);
         const scope = { tenantIds: [tenant], from, to, until: new Date(Math.min(to.getTime(), now.getTime())), timeZone: target.timeZone, groupBy: { kind: 'meter' } };
-        const rows = (await Promise.all([repository.simple(tx, scope, simple), repository.latest(tx, scope, latest), repository.timeWeighted(tx, scope, weighted)])).flat();
+        const rows = await repository.usage(tx, scope, specs);
         const total = performance.now() - start;
         if (target.expectRows && rows.length === 0) throw new Error(`${target.label}: no rows for tenant ${tenant}`);
         return { ttfb: total, total };

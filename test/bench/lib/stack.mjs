@@ -99,10 +99,10 @@ function runToEnd(command, args, options) {
  * A spawned Node process whose output goes to a log file; `stop()` sends SIGTERM (SIGKILL after
  * 10 s). With BENCH_PROFILE_DIR set, it writes a V8 CPU profile (.cpuprofile) there on exit.
  */
-function startNode(name, entry, args, env, logFile) {
+function startNode(name, entry, args, env, logFile, extraFlags = []) {
   const fd = fs.openSync(logFile, 'a');
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...profile, entry, ...args], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...profile, ...extraFlags, entry, ...args], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   let exited = false;
   child.once('exit', () => (exited = true));
@@ -216,12 +216,17 @@ export async function startStack({ name, pgSettings = BENCH_PG_SETTINGS, apiEnv 
     stack.admin = new AdminClient(stack.apiUrl);
     await stack.admin.login();
 
-    /** Starts the metering gateway process (after the API: the plugin's meters are registered by then). */
+    /**
+     * Starts the metering gateway process (after the API: the plugin's meters are registered by
+     * then). For diagnosis: BENCH_GATEWAY_NODE_FLAGS adds Node flags (e.g. `--trace-gc`) and
+     * BENCH_GATEWAY_LOG names a file its output goes to (kept; by default it is in the temp dir).
+     */
     stack.startGateway = async (gatewayEnv = {}) => {
       const port = await findFreePort();
+      const flags = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
       const gw = startNode('gateway', path.join(ROOT, 'apps/gateway/dist/main.js'), [], {
         ...stack.env, GATEWAY_PORT: String(port), GATEWAY_JOURNAL_DIR: path.join(dir, 'gateway-journal'), ...gatewayEnv,
-      }, path.join(dir, 'gateway.log'));
+      }, process.env.BENCH_GATEWAY_LOG ? path.resolve(process.env.BENCH_GATEWAY_LOG) : path.join(dir, 'gateway.log'), flags);
       cleanups.push(() => gw.stop());
       stack.gatewayPid = gw.child.pid;
       const url = `http://127.0.0.1:${port}`;
@@ -339,13 +344,14 @@ function procTimes(pid) {
 }
 
 /**
- * CPU seconds used so far by the API, the gateway (when started) and PostgreSQL (the postmaster,
+ * CPU seconds used so far by the API, the gateway and the worker (when started) and PostgreSQL (the postmaster,
  * its live backends, and the backends it has reaped). Differences of two snapshots give the CPU
  * cost of what happened in between.
  */
 export function cpuSnapshot(stack) {
   const out = { api: procTimes(stack.api.child.pid).own };
   if (stack.gatewayPid) out.gateway = procTimes(stack.gatewayPid).own;
+  if (stack.workerPid) out.worker = procTimes(stack.workerPid).own;
   const postmaster = stack.postgres.pid;
   const pm = procTimes(postmaster);
   let total = pm.own + pm.children;

@@ -9,7 +9,7 @@ import { QuotaThresholds } from './quota-thresholds';
  * Quotas kept in step with service instances' entitlements (`EntitlementKeyDefinition.quota`):
  * provisioning hands the values over (token ENTITLEMENT_QUOTAS); each sets one limit of the
  * tenant's monthly quota and keeps the other, unless the other would contradict it (a soft limit
- * above the hard one is dropped).
+ * above the hard one is dropped). A removed entitlement (`value: null`) lifts its limit.
  */
 @Injectable()
 export class EntitlementQuotas implements EntitlementQuotaSink {
@@ -28,7 +28,9 @@ export class EntitlementQuotas implements EntitlementQuotaSink {
         if (q.limit === 'hard') softLimit = null;
         else hardLimit = null;
       }
-      await this.quotas.upsert(tx, tenantId, q.meter, { hardLimit, softLimit }, now);
+      // a removed entitlement lifts its limit; with neither limit left the quota goes
+      if (hardLimit === null && softLimit === null) await this.quotas.delete(tx, tenantId, q.meter);
+      else await this.quotas.upsert(tx, tenantId, q.meter, { hardLimit, softLimit }, now);
     }
     // a new limit may already be reached by this month's usage
     await this.thresholds.check(tx, tenantId, quotas.map((q) => q.meter));

@@ -92,7 +92,9 @@ export class UsageIngestion {
     await this.partitions.ensureFor(months);
 
     const outboxRow = usageRecorded(uuidv7(now.getTime()), unique);
-    const lost = await this.withRetries(() => this.events.record(this.tx.reader(), unique, now, outboxRow));
+    const rolled: string[] = [];
+    for (const [key, meter] of meters) if (meter.aggregation === 'sum' || meter.aggregation === 'count') rolled.push(key);
+    const lost = await this.withRetries(() => this.events.record(this.tx.reader(), unique, now, outboxRow, rolled));
     const accepted = unique.length - lost.length;
     let duplicates = 0;
     const conflict = (e: CheckedUsageEvent) => rejected.push({ index: e.index, code: USAGE_REJECTIONS.idempotencyConflict, message: CONFLICT_MESSAGE });

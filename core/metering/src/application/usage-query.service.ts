@@ -43,12 +43,7 @@ export class UsageQueryService {
       tenantIds: request.tenantIds, from: request.from, to: request.to, until: new Date(Math.min(request.to.getTime(), now.getTime())),
       timeZone: request.timeZone, groupBy: request.groupBy ?? { kind: 'meter' as const },
     };
-    const of = (...aggregations: Meter['aggregation'][]): MeterSpec[] => wanted.filter((m) => aggregations.includes(m.aggregation)).map(spec);
-    const rows = (await Promise.all([
-      this.repository.simple(tx, scope, of('sum', 'count', 'max', 'unique_count')),
-      this.repository.latest(tx, scope, of('latest')),
-      this.repository.timeWeighted(tx, scope, of('time_weighted')),
-    ])).flat();
+    const rows = await this.repository.usage(tx, scope, wanted.map(spec));
     return rows.map((r) => ({ meter: r.meter, group: r.grp, value: decimalText(r.value) })).sort(compareItems);
   }
 

@@ -19,6 +19,21 @@ describe('periods in a time zone', () => {
     });
   });
 
+  it('asked again and again (the last month per zone is kept), the answer follows the instant across month ends', () => {
+    const zone = 'Europe/Berlin';
+    const november = { from: new Date('2026-10-31T23:00:00Z'), to: new Date('2026-11-30T23:00:00Z') };
+    const december = { from: new Date('2026-11-30T23:00:00Z'), to: new Date('2026-12-31T23:00:00Z') };
+    expect(monthOf(new Date('2026-11-30T22:59:59.999Z'), zone)).toEqual(november);
+    expect(monthOf(new Date('2026-11-30T23:00:00.000Z'), zone)).toEqual(december);
+    expect(monthOf(new Date('2026-11-30T22:59:59.999Z'), zone)).toEqual(november);
+    expect(monthOf(new Date('2026-10-31T23:00:00.000Z'), zone)).toEqual(november);
+    expect(monthOf(new Date('2026-10-31T22:59:59.999Z'), zone)).toEqual({ from: new Date('2026-09-30T22:00:00Z'), to: november.from });
+    // the answer is the caller's own: changing it does not change the next one
+    const mine = monthOf(new Date('2026-11-15T12:00:00Z'), zone);
+    mine.from.setTime(0);
+    expect(monthOf(new Date('2026-11-15T12:00:00Z'), zone)).toEqual(november);
+  });
+
   it('December rolls over into the next year', () => {
     expect(monthOf(new Date('2026-12-31T12:00:00Z'), 'UTC')).toEqual({ from: new Date('2026-12-01T00:00:00Z'), to: new Date('2027-01-01T00:00:00Z') });
   });

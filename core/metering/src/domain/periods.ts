@@ -33,11 +33,20 @@ export function zonedTime(year: number, month: number, day: number, timeZone: st
   return new Date(guess);
 }
 
+/** The month last asked for per zone: the current month is asked for on every usage request. */
+const lastMonths = new Map<string, { from: number; to: number }>();
+
 /** The calendar month containing `at`, in `timeZone`. */
 export function monthOf(at: Date, timeZone: string): Period {
+  const t = at.getTime();
+  const last = lastMonths.get(timeZone);
+  if (last && t >= last.from && t < last.to) return { from: new Date(last.from), to: new Date(last.to) };
   const w = wallClock(at, timeZone);
   const next = w.month === 12 ? { year: w.year + 1, month: 1 } : { year: w.year, month: w.month + 1 };
-  return { from: zonedTime(w.year, w.month, 1, timeZone), to: zonedTime(next.year, next.month, 1, timeZone) };
+  const period = { from: zonedTime(w.year, w.month, 1, timeZone), to: zonedTime(next.year, next.month, 1, timeZone) };
+  if (lastMonths.size >= 1000) lastMonths.clear();
+  lastMonths.set(timeZone, { from: period.from.getTime(), to: period.to.getTime() });
+  return period;
 }
 
 /** Local midnight starting the calendar date `yyyy-mm-dd` in `timeZone`. */

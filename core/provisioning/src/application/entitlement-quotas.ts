@@ -12,24 +12,32 @@ export const ENTITLEMENT_QUOTAS = Symbol('ENTITLEMENT_QUOTAS');
 export interface EntitlementQuota {
   meter: string;
   limit: 'hard' | 'soft';
-  /** decimal string */
-  value: string;
+  /** decimal string; null when the entitlement was removed: that limit is lifted */
+  value: string | null;
 }
 
 export interface EntitlementQuotaSink {
-  /** sets these limits of the tenant's monthly quotas (in the caller's transaction), keeping the other limit of each */
+  /** sets (or lifts) these limits of the tenant's monthly quotas (in the caller's transaction), keeping the other limit of each */
   apply(tx: Tx, tenantId: string, quotas: readonly EntitlementQuota[]): Promise<void>;
 }
 
-/** The quotas the manifest ties to entitlements (`EntitlementKeyDefinition.quota`), with the instance's values. */
-export function entitlementQuotas(manifest: ServicePluginManifest, entitlements: Entitlements): EntitlementQuota[] {
+function quotaValue(value: Entitlements[string] | undefined): string | undefined {
+  const fits = (typeof value === 'number' && Number.isFinite(value) && value >= 0) || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value));
+  return fits ? String(value) : undefined;
+}
+
+/**
+ * The quotas the manifest ties to entitlements (`EntitlementKeyDefinition.quota`), with the
+ * instance's values; with `previous`, a quota entitlement that had a value there and has none now
+ * comes with `value: null` (its limit is lifted).
+ */
+export function entitlementQuotas(manifest: ServicePluginManifest, entitlements: Entitlements, previous?: Entitlements): EntitlementQuota[] {
   const quotas: EntitlementQuota[] = [];
   for (const key of manifest.entitlementKeys ?? []) {
     if (!key.quota) continue;
-    const value = entitlements[key.key];
-    if ((typeof value === 'number' && Number.isFinite(value) && value >= 0) || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value))) {
-      quotas.push({ meter: key.quota.meter, limit: key.quota.limit, value: String(value) });
-    }
+    const value = quotaValue(entitlements[key.key]);
+    if (value !== undefined) quotas.push({ meter: key.quota.meter, limit: key.quota.limit, value });
+    else if (previous && quotaValue(previous[key.key]) !== undefined) quotas.push({ meter: key.quota.meter, limit: key.quota.limit, value: null });
   }
   return quotas;
 }
@@ -64,8 +72,9 @@ export class EntitlementQuotaSync {
 
   constructor(@Optional() private readonly moduleRef?: ModuleRef) {}
 
-  async apply(tx: Tx, tenantId: string, manifest: ServicePluginManifest, entitlements: Entitlements): Promise<void> {
-    const quotas = entitlementQuotas(manifest, entitlements);
+  /** `previous`: the instance's entitlements before this change (a removed quota entitlement lifts its limit). */
+  async apply(tx: Tx, tenantId: string, manifest: ServicePluginManifest, entitlements: Entitlements, previous?: Entitlements): Promise<void> {
+    const quotas = entitlementQuotas(manifest, entitlements, previous);
     if (!quotas.length) return;
     const sink = this.findSink();
     if (!sink) {

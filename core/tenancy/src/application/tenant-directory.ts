@@ -40,7 +40,7 @@ export class TenantDirectory {
 
   /** 404 `tenant.not_found` when invisible, 403 without the permission, 409 `tenant.not_active` with `active` when it or an ancestor is not active. */
   async requireAccess(tx: Tx, principal: TenancyPrincipal, tenantId: string, permission: Permission, options: { active?: boolean } = {}): Promise<TenantSummary> {
-    const tenant = await this.access.require(tx, principal, tenantId, permission);
+    const tenant = await this.access.requireRow(tx, principal, tenantId, permission);
     if (options.active) await this.access.requireActive(tx, tenant);
     return { id: tenant.id, name: tenant.name, status: tenant.status, slug: tenantSlug(tenant.id), timeZone: tenant.timeZone };
   }
@@ -63,7 +63,7 @@ export class TenantDirectory {
    * proper ancestor of the tenant: it administers the tenant from above (API keys never do).
    */
   async requireAccessFromAbove(tx: Tx, principal: TenancyPrincipal, tenantId: string, permission: Permission, roles: readonly Role[]): Promise<TenantSummary> {
-    const tenant = await this.access.require(tx, principal, tenantId, permission);
+    const tenant = await this.access.requireRow(tx, principal, tenantId, permission);
     const above = principal.grants.some((g) => g.role !== null && roles.includes(g.role) && g.path !== tenant.path && isInSubtree(tenant.path, g.path));
     if (!above) throw Problems.forbidden('auth.forbidden', `Only ${roles.join(' or ')} above this tenant may do this.`);
     return { id: tenant.id, name: tenant.name, status: tenant.status, slug: tenantSlug(tenant.id), timeZone: tenant.timeZone };

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { createSecretKey, KeyObject } from 'node:crypto';
 import { CLOCK, Clock, ProblemException, Tx, uuidv7, WERKBANK_CONFIG, WerkbankConfig } from '@werkbank/kernel';
 import { randomToken, sha256 } from '../domain/secrets';
 import { TokenRepository } from '../infrastructure/persistence/tenancy.repositories';
@@ -25,12 +26,20 @@ const invalidRefresh = () =>
 /** Access tokens are short-lived JWTs; refresh tokens are opaque, stored hashed, and rotate on every use. */
 @Injectable()
 export class TokenService {
+  /**
+   * The signing secret as a key object, made once: given the string, jsonwebtoken first tries to
+   * read it as a public key on every verification (a failed parse that cost ~0.4 ms a request).
+   */
+  private readonly key: KeyObject;
+
   constructor(
     private readonly jwt: JwtService,
     private readonly tokens: TokenRepository,
     @Inject(WERKBANK_CONFIG) private readonly config: WerkbankConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.key = createSecretKey(Buffer.from(config.jwtSecret));
+  }
 
   signAccessToken(userId: string): string {
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
@@ -44,7 +53,8 @@ export class TokenService {
   verifyAccessToken(token: string): AccessClaims {
     const claims = this.jwt.verify<AccessClaims & { exp: number }>(token, {
       algorithms: [JWT_ALGORITHM],
-      secret: this.config.jwtSecret,
+      // jsonwebtoken takes a KeyObject; @nestjs/jwt passes `secret` through and only types string | Buffer
+      secret: this.key as unknown as Buffer,
       issuer: this.config.jwtIssuer,
       audience: this.config.jwtAudience,
       clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { entityManagerOf, Tx } from '@werkbank/kernel';
+import { entityManagerOf, preparedQuery, Tx } from '@werkbank/kernel';
 import type { DataSource } from 'typeorm';
 import type { CheckedUsageEvent } from '../../domain/usage-event';
 import { BinaryArrayWriter, PG_OID } from './pg-binary-array';
@@ -29,8 +29,10 @@ export interface BatchOutboxRow {
 /**
  * Dedup rows first (ON CONFLICT DO NOTHING: the unique key decides between concurrent copies),
  * in (tenant, key) order so concurrent batches wait on each other instead of deadlocking; only
- * the winners go into usage_events (a gauge event with its series, from its meter's dimensions); the batch's outbox row when anything was recorded. The result
- * lists the keys that lost, with the hash stored for them.
+ * the winners go into usage_events (a gauge event with its series, from its meter's dimensions),
+ * and those of `sum` and `count` meters ($14) into usage_rollup, one row per tenant, meter and
+ * UTC day of the batch; the batch's outbox row when anything was recorded. The result lists the
+ * keys that lost, with the hash stored for them.
  */
 const RECORD_SQL = `
   WITH input AS (
@@ -46,7 +48,12 @@ const RECORD_SQL = `
     SELECT i.tenant_id, i.meter, i.occurred_at, i.quantity::numeric, i.idempotency_key, i.properties, $8,
            CASE WHEN i.series_dimensions IS NOT NULL THEN usage_series(i.properties, i.series_dimensions) END
       FROM input i JOIN won w USING (tenant_id, idempotency_key)
-    RETURNING 1
+    RETURNING tenant_id, meter, occurred_at, quantity
+  ), rolled AS (
+    INSERT INTO usage_rollup (tenant_id, meter, day, quantity, events)
+    SELECT tenant_id, meter, (occurred_at AT TIME ZONE 'UTC')::date, sum(quantity), count(*)
+      FROM stored WHERE meter = ANY($14::text[])
+     GROUP BY 1, 2, 3
   ), outbox AS (
     INSERT INTO outbox_events (id, type, tenant_id, payload, occurred_at, published_at)
     SELECT $9, $10, $11, jsonb_set($12::jsonb, '{accepted}', to_jsonb(n.accepted)), $8, NULL
@@ -64,7 +71,7 @@ export class UsageEventRepository {
    * events whose (tenant, key) is new, and the batch's outbox row if any was. `events` must hold each
    * (tenant, key) once. The parameters are binary arrays: nothing is escaped or parsed as text.
    */
-  async record(tx: Tx, events: readonly CheckedUsageEvent[], receivedAt: Date, outbox: BatchOutboxRow): Promise<LostKey[]> {
+  async record(tx: Tx, events: readonly CheckedUsageEvent[], receivedAt: Date, outbox: BatchOutboxRow, rolledMeters: readonly string[]): Promise<LostKey[]> {
     if (events.length === 0) return [];
     const n = events.length;
     let keyBytes = 0;
@@ -99,9 +106,10 @@ export class UsageEventRepository {
       hashes.byteaHex(e.contentHash);
       seriesDimensions.jsonb(e.seriesDimensions);
     }
-    const rows: Array<{ ord: number; hash: string | null }> = await entityManagerOf(tx).query(RECORD_SQL, [
+    // prepared per connection: parsed and planned once, not per batch (~0.3 ms of planning each)
+    const rows = await preparedQuery<{ ord: number; hash: string | null }>(tx, 'metering_record_batch', RECORD_SQL, [
       tenants.finish(), keys.finish(), meters.finish(), times.finish(), quantities.finish(), properties.finish(), hashes.finish(),
-      receivedAt, outbox.id, outbox.type, outbox.tenantId, JSON.stringify(outbox.payload), seriesDimensions.finish(),
+      receivedAt, outbox.id, outbox.type, outbox.tenantId, JSON.stringify(outbox.payload), seriesDimensions.finish(), rolledMeters,
     ]);
     return rows.map((r) => ({ position: r.ord - 1, hash: r.hash }));
   }
@@ -126,7 +134,7 @@ export class UsageEventRepository {
     return rows.map((r) => ({ idempotencyKey: r.idempotency_key, occurredAt: new Date(r.occurred_at) }));
   }
 
-  /** Marks these events voided (queries leave them out); returns those that were not voided before. */
+  /** Marks these events voided (queries leave them out; the rollup gets them as a negative row); returns those that were not voided before. */
   async void(tx: Tx, tenantId: string, keys: readonly StoredKey[], at: Date): Promise<Array<{ idempotencyKey: string; meter: string; occurredAt: Date }>> {
     if (keys.length === 0) return [];
     const rows: Array<{ idempotency_key: string; meter: string; occurred_at: Date }> = await entityManagerOf(tx).query(
@@ -134,8 +142,13 @@ export class UsageEventRepository {
          UPDATE usage_events e SET voided_at = $4
            FROM unnest($2::text[], $3::timestamptz[]) AS k(idempotency_key, occurred_at)
           WHERE e.tenant_id = $1 AND e.idempotency_key = k.idempotency_key AND e.occurred_at = k.occurred_at AND e.voided_at IS NULL
-          RETURNING e.idempotency_key, e.meter, e.occurred_at
-       ) SELECT * FROM voided`,
+          RETURNING e.idempotency_key, e.meter, e.occurred_at, e.quantity
+       ), unrolled AS (
+         INSERT INTO usage_rollup (tenant_id, meter, day, quantity, events)
+         SELECT $1, v.meter, (v.occurred_at AT TIME ZONE 'UTC')::date, -sum(v.quantity), -count(*)
+           FROM voided v JOIN meters m ON m.key = v.meter AND m.aggregation IN ('sum', 'count')
+          GROUP BY 2, 3
+       ) SELECT idempotency_key, meter, occurred_at FROM voided`,
       [tenantId, keys.map((k) => k.idempotencyKey), keys.map((k) => k.occurredAt), at],
     );
     return rows.map((r) => ({ idempotencyKey: r.idempotency_key, meter: r.meter, occurredAt: new Date(r.occurred_at) }));
@@ -157,5 +170,35 @@ export async function pruneUsageDedup(dataSource: DataSource, before: Date, slic
     const deleted = Array.isArray(result) ? Number(result[1] ?? 0) : 0;
     total += deleted;
     if (deleted < slice) return total;
+  }
+}
+
+/**
+ * Folds usage_rollup's rows of a tenant, meter and day into one (ingestion appends a row per batch,
+ * voids a negative one), in slices of `slice` days; a day whose events were all voided goes. Only
+ * days from `sinceDay` (YYYY-MM-DD, UTC) when given. Each slice is one statement: readers see the
+ * rows before or after it, and rows a concurrent batch appends meanwhile are left for the next run.
+ */
+export async function foldUsageRollup(dataSource: DataSource, sinceDay: string | null, slice = 5000): Promise<{ folded: number; removed: number }> {
+  const total = { folded: 0, removed: 0 };
+  for (;;) {
+    const [row]: Array<{ groups: number; removed: number }> = await dataSource.query(
+      `WITH groups AS (
+         SELECT tenant_id, meter, day FROM usage_rollup WHERE $1::date IS NULL OR day >= $1::date
+          GROUP BY 1, 2, 3 HAVING count(*) > 1 LIMIT $2
+       ), gone AS (
+         DELETE FROM usage_rollup r USING groups g WHERE r.tenant_id = g.tenant_id AND r.meter = g.meter AND r.day = g.day
+         RETURNING r.tenant_id, r.meter, r.day, r.quantity, r.events
+       ), folded AS (
+         INSERT INTO usage_rollup (tenant_id, meter, day, quantity, events)
+         SELECT tenant_id, meter, day, sum(quantity), sum(events) FROM gone GROUP BY 1, 2, 3
+         HAVING sum(events) <> 0 OR sum(quantity) <> 0
+       )
+       SELECT (SELECT count(*) FROM groups)::int AS groups, (SELECT count(*) FROM gone)::int AS removed`,
+      [sinceDay, slice],
+    );
+    total.folded += row.groups;
+    total.removed += row.removed;
+    if (row.groups < slice) return total;
   }
 }

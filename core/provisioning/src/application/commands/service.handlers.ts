@@ -232,10 +232,11 @@ export class ChangeEntitlementsHandler implements ICommandHandler<ChangeEntitlem
     return this.tx.run(async (tx) => {
       const locked = await this.instances.lockById(tx, instance.id);
       if (!locked) throw Problems.notFound('service.not_found', 'Service');
+      const previous = locked.entitlements as Entitlements;
       locked.entitlements = next;
       locked.updatedAt = this.clock.now();
       await this.instances.save(tx, locked);
-      await this.quotas.apply(tx, locked.tenantId, plugin.manifest, next);
+      await this.quotas.apply(tx, locked.tenantId, plugin.manifest, next, previous);
       await this.audit.record(tx, { actor: actorOf(principal), action: 'service.entitlements_changed', tenantId: locked.tenantId, targetType: 'service', targetId: locked.id, data: { plugin: plugin.id, entitlements: input } });
       return toInstanceView(locked);
     });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { entityManagerOf, Tx } from '@werkbank/kernel';
+import { entityManagerOf, preparedQuery, Tx, UUID_PATTERN } from '@werkbank/kernel';
 import { ApiKeyEntity, MembershipEntity, RefreshTokenEntity, TenantEntity, UserEntity, UserTokenEntity } from './tenancy.entities';
 import type { Grant } from '../../application/access';
 import type { Role } from '../../domain/roles';
@@ -10,8 +10,21 @@ function likePrefix(path: string): string {
   return `${path.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** What access checks and tenant summaries read of a tenant. */
+export type TenantAccessRow = Pick<TenantEntity, 'id' | 'name' | 'status' | 'path' | 'timeZone'>;
+
 @Injectable()
 export class TenantRepository {
+  /**
+   * The tenant's access row by id (null when there is none, or the id is not a UUID): one prepared
+   * statement without entity mapping — every tenant-scoped read asks it once.
+   */
+  async findAccessRow(tx: Tx, id: string): Promise<TenantAccessRow | null> {
+    if (!UUID_PATTERN.test(id)) return null;
+    const rows = await preparedQuery<TenantAccessRow>(tx, 'tenancy_tenant_access_row',
+      'SELECT id, name, status, path, time_zone AS "timeZone" FROM tenants WHERE id = $1', [id]);
+    return rows[0] ?? null;
+  }
   async findById(tx: Tx, id: string): Promise<TenantEntity | null> {
     return entityManagerOf(tx).findOne(TenantEntity, { where: { id } });
   }

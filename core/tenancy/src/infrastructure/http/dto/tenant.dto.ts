@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  IsEmail, IsIn, IsISO31661Alpha2, IsISO4217CurrencyCode, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateNested,
+  IsEmail, IsIn, IsISO31661Alpha2, IsISO4217CurrencyCode, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateBy, ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '@werkbank/kernel';
-import { TIME_ZONES } from '../../../domain/tenant';
+import { isTimeZone } from '../../../domain/tenant';
 
 export class AddressDto {
   @ApiProperty({ description: 'Street and number', example: 'Unter den Linden 6' }) @IsString() @IsNotEmpty() @MaxLength(200) line1!: string;
@@ -15,7 +15,8 @@ export class AddressDto {
   @ApiProperty({ description: 'ISO 3166-1 alpha-2', example: 'DE' }) @IsISO31661Alpha2() country!: string;
 }
 
-export const TIME_ZONE_LIST = [...TIME_ZONES];
+/** An IANA time zone (see isTimeZone). */
+const IsTimeZone = (): PropertyDecorator => ValidateBy({ name: 'isTimeZone', validator: { validate: isTimeZone, defaultMessage: () => 'timeZone must be an IANA time zone such as Europe/Berlin' } });
 
 export class CreateTenantDto {
   @ApiProperty({ description: 'Display name', example: 'Fakultät für Informatik' }) @IsString() @Matches(/\S/, { message: 'name must not be blank' }) @MaxLength(200) name!: string;
@@ -33,7 +34,7 @@ export class CreateTenantDto {
   @ApiPropertyOptional({ description: 'Buyer reference for e-invoices, e.g. a German public body\'s Leitweg-ID', example: '04011000-12345-67' })
   @IsOptional() @IsString() @MaxLength(200) buyerReference?: string;
   @ApiPropertyOptional({ description: 'IANA time zone for billing periods', default: 'Europe/Berlin', example: 'Europe/Berlin' })
-  @IsOptional() @IsIn(TIME_ZONE_LIST, { message: 'timeZone must be an IANA time zone such as Europe/Berlin' }) timeZone?: string;
+  @IsOptional() @IsTimeZone() timeZone?: string;
 }
 
 export class UpdateTenantDto extends PartialType(OmitType(CreateTenantDto, ['parentId', 'kind'] as const)) {}
