@@ -88,7 +88,13 @@ export interface Gateway {
 export async function createGateway(config: WerkbankConfig, gateway: GatewayConfig, options: CreateGatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger === false ? false : new PinoNestLogger(createRootLogger(config.logLevel, options.logDestination));
   const app = await NestFactory.createApplicationContext(GatewayModule.forRoot(config, gateway, options), { logger, bufferLogs: false, abortOnError: false });
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // what started before the failure (the database pool, the usage ingestion thread) stops again
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const runtime = app.get(GatewayRuntime);
   return { app, runtime, listen: (port, host) => runtime.listen(port, host), close: () => app.close() };
 }
