@@ -193,6 +193,26 @@ describe('ollama plugin through the metering gateway (e2e)', () => {
       expect(fakeRequests()).toEqual([]);
     });
 
+    it('takes Ollama’s own curl examples (`curl -d`: JSON sent as a form): the model check sees the body, the answer is the node’s', async () => {
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+      const body = JSON.stringify({ model: 'llama3.2', prompt: 'why is the sky blue', stream: false });
+      const through = await call('/ollama/api/generate', { method: 'POST', body, headers: form });
+      expect(through.status).toBe(200);
+      const answer = await through.json();
+      const straight = await fetch(`${nodes[0].url}/api/generate`, { method: 'POST', body, headers: form });
+      expect(answer).toEqual(await straight.json());
+      // the same form-typed body with a model outside the tiers is refused before any node sees it
+      const before = fakeRequests().length;
+      const refused = await call('/ollama/api/generate', { method: 'POST', body: JSON.stringify({ model: 'llama3.1:70b', prompt: 'hi' }), headers: form });
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ code: 'ollama.model_not_allowed' });
+      // a form body that is not JSON has no model to check: refused as before
+      const notJson = await call('/ollama/api/generate', { method: 'POST', body: 'model=llama3.2&prompt=hi', headers: form });
+      expect(notJson.status).toBe(400);
+      expect(await notJson.json()).toMatchObject({ code: 'ollama.model_required' });
+      expect(fakeRequests().length).toBe(before);
+    });
+
     it('refuses model management and the pool state to a tenant (403 gateway.operator_only); the operator uses them with its own key', async () => {
       const tenantCalls: Array<[string, string, unknown?]> = [
         ['POST', '/ollama/api/pull', { model: 'llama3.3' }],

@@ -62,6 +62,8 @@ export interface GatewayServerDeps {
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'host']);
 const CREDENTIALS = new Set(['authorization', 'api-key', 'cookie']);
 const JSON_TYPE = /^application\/(.+\+)?json\b/i;
+/** Content types `curl -d` and similar clients put on a JSON body (or none at all). */
+const UNTYPED_BODY = /^(|application\/x-www-form-urlencoded|text\/plain)\s*(;|$)/i;
 /** connection failures where the request never reached the node: safe to try another one */
 const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
@@ -343,18 +345,33 @@ export class GatewayServer {
     if (!hasBody) return;
     const route = forward.compiled.route;
     const reads = !!(route.rewriteRequest || route.extractUsage || route.filterResponseMessage || route.authorize || route.rewriteResponse);
-    if (!reads || !JSON_TYPE.test(raw.headers['content-type'] ?? '')) {
+    const contentType = raw.headers['content-type'] ?? '';
+    const json = JSON_TYPE.test(contentType);
+    if (!reads || (!json && !UNTYPED_BODY.test(contentType))) {
       forward.body = raw;
       return;
     }
     const buffer = await readAll(raw, this.deps.bodyLimitBytes);
     if (!buffer) throw new Refusal(problem(413, 'request.body_too_large', 'Request body too large', `Send at most ${this.deps.bodyLimitBytes} bytes.`));
+    forward.body = buffer;
+    if (!json) {
+      // `curl -d '{…}'` labels JSON as a form, and services such as Ollama read it as JSON all the
+      // same: a body under no type, a form or plain-text type that is a JSON object is read as the
+      // service will read it (so the route's hooks see it); anything else passes as it came.
+      if (/^\s*\{/.test(buffer.toString('utf8', 0, Math.min(buffer.length, 64)))) {
+        try {
+          forward.requestBody = JSON.parse(buffer.toString('utf8'));
+        } catch {
+          // not JSON after all: forwarded unread, as before
+        }
+      }
+      return;
+    }
     try {
       forward.requestBody = JSON.parse(buffer.toString('utf8'));
     } catch {
       throw new Refusal(problem(400, 'request.malformed_json', 'Malformed JSON', 'The request body is not valid JSON.'));
     }
-    forward.body = buffer;
   }
 
   private async forward(request: FastifyRequest, reply: FastifyReply, f: Forward): Promise<void> {
