@@ -14,6 +14,7 @@
 // test/bench/results/fault-ingest-postgres-kill-<date>.json; docs/performance.md records a run.
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
@@ -156,6 +157,13 @@ async function main() {
     // every expected key, by number: the keys are <prefix>:<12 hex digits of n>:0
     const [missing] = (await db.query(`SELECT count(*)::bigint AS n FROM generate_series(0, $2::int - 1) g(n)
       WHERE NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.idempotency_key = $1 || ':' || lpad(to_hex(g.n), 12, '0') || ':0')`, [plan.prefix, batches * 1000])).rows;
+    // the usage rollup the ingest statements appended equals metering's definition of it over these events
+    const { USAGE_ROLLUP_OF_EVENTS } = createRequire(import.meta.url)(path.join(ROOT, 'core/metering/dist/infrastructure/persistence/migrations/1763900000600-usage-rollup.js'));
+    const [rollup] = (await db.query(`WITH expected AS (SELECT * FROM (${USAGE_ROLLUP_OF_EVENTS}) x WHERE tenant_id = ANY($1::uuid[])),
+        actual AS (SELECT tenant_id, meter, day, sum(quantity) AS quantity, sum(events) AS events FROM usage_rollup WHERE tenant_id = ANY($1::uuid[]) GROUP BY 1, 2, 3)
+      SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT SELECT * FROM actual) m)::int AS missing,
+             (SELECT count(*) FROM (SELECT * FROM actual EXCEPT SELECT * FROM expected) e)::int AS extra,
+             (SELECT count(*) FROM expected)::int AS days`, [tenants])).rows;
     await db.end();
     const unique = batches * 1000;
     let expectedTokens = 0;
@@ -168,6 +176,7 @@ async function main() {
       rows: Number(counts.rows), distinctKeys: Number(counts.keys), dedupRows: Number(dedup.rows), missingKeys: Number(missing.n),
       lost: unique - Number(counts.keys), countedTwice: Number(counts.rows) - Number(counts.keys),
       tokens: counts.tokens, expectedTokens: String(expectedTokens), requests: Number(counts.requests), expectedRequests,
+      rollupRowsMissing: rollup.missing, rollupRowsExtra: rollup.extra, rollupDays: rollup.days,
     };
 
     // ... and through the API, tenant by tenant
@@ -184,11 +193,23 @@ async function main() {
       const want = expected.get(tenant);
       if (value('bench.tokens') !== want['bench.tokens'] || value('bench.requests') !== want['bench.requests']) wrongTenants.push(tenant);
     }
-    const apiCheck = { tenants: tenants.length, wrongTenants: wrongTenants.length, tokens: apiTokens, expectedTokens, requests: apiRequests, expectedRequests };
+    // ... and over whole UTC days, which the usage rollup answers
+    const day = 86_400_000;
+    const dayFrom = new Date(Math.floor(eventTimes[0] / day) * day - day).toISOString();
+    const dayTo = new Date(Math.ceil(Date.now() / day) * day + day).toISOString();
+    const wrongByDays = [];
+    for (const tenant of tenants) {
+      const answer = await stack.admin.call('GET', `/v1/tenants/${tenant}/usage?from=${encodeURIComponent(dayFrom)}&to=${encodeURIComponent(dayTo)}`);
+      const value = (m) => Number(answer.items.find((it) => it.meter === m)?.value ?? 0);
+      const want = expected.get(tenant);
+      if (value('bench.tokens') !== want['bench.tokens'] || value('bench.requests') !== want['bench.requests']) wrongByDays.push(tenant);
+    }
+    const apiCheck = { tenants: tenants.length, wrongTenants: wrongTenants.length, wrongTenantsOverWholeDays: wrongByDays.length, tokens: apiTokens, expectedTokens, requests: apiRequests, expectedRequests };
 
     const ok = killed !== undefined && !stack.api.exited && sqlCheck.lost === 0 && sqlCheck.countedTwice === 0 && sqlCheck.missingKeys === 0 && sqlCheck.rows === unique
       && sqlCheck.dedupRows === unique && sqlCheck.tokens === String(expectedTokens) && sqlCheck.requests === expectedRequests
       && wrongTenants.length === 0 && apiTokens === expectedTokens && apiRequests === expectedRequests
+      && rollup.missing === 0 && rollup.extra === 0 && rollup.days > 0 && wrongByDays.length === 0
       && stats.accepted + stats.duplicates === unique;
     const apiLog = fs.readFileSync(path.join(stack.dir, 'api.log'), 'utf8').trim().split('\n').filter(Boolean);
     const apiProcess = { stillRunning: !stack.api.exited, logLines: apiLog.length, logSample: apiLog.slice(0, 3).map((l) => l.slice(0, 400)) };
@@ -202,8 +223,10 @@ client                 ${stats.attempts} requests, ${stats.failedAttempts} faile
                        answers: accepted ${stats.accepted.toLocaleString('en-US')} + duplicates ${stats.duplicates.toLocaleString('en-US')} = ${(stats.accepted + stats.duplicates).toLocaleString('en-US')}
 SQL                    usage_events rows ${sqlCheck.rows.toLocaleString('en-US')}, distinct keys ${sqlCheck.distinctKeys.toLocaleString('en-US')}, usage_dedup rows ${sqlCheck.dedupRows.toLocaleString('en-US')}, expected keys missing ${sqlCheck.missingKeys}
                        tokens ${sqlCheck.tokens} (expected ${expectedTokens}), requests ${sqlCheck.requests} (expected ${expectedRequests})
+                       usage rollup: ${rollup.days} tenant-meter-days, rows missing ${rollup.missing}, rows extra ${rollup.extra} (against its definition over the events)
 API process            ${stack.api.exited ? 'EXITED' : 'kept running'} through the outage (${apiLog.length} log lines at LOG_LEVEL=warn, in the result file)
 GET /v1/.../usage      ${tenants.length} tenants: tokens ${apiTokens} (expected ${expectedTokens}), requests ${apiRequests} (expected ${expectedRequests}), tenants off: ${wrongTenants.length}
+                       over whole UTC days (read from the rollup): tenants off: ${wrongByDays.length}
 lost                   ${sqlCheck.lost}
 counted twice          ${sqlCheck.countedTwice}
 result                 ${ok ? 'PASS: 0 lost, 0 counted twice' : 'FAIL'}  (${result.durationSeconds} s)
