@@ -35,7 +35,7 @@
 // `env.t` is the testkit's TestEnvironment (http, adminToken(), auth(), clock, ...). The gateway
 // refreshes keys within ~4 s (GATEWAY_KEY_CACHE_MS) and quotas every 200 ms here.
 import { loadGatewayConfig } from '@werkbank/gateway';
-import type { WerkbankConfig } from '@werkbank/kernel';
+import { CLOCK, type WerkbankConfig } from '@werkbank/kernel';
 import { createGateway, type Gateway } from '@werkbank/platform';
 import { createTestEnvironment, type TestEnvironment } from '@werkbank/plugin-testkit';
 import type { ServicePlugin, ServicePluginManifest } from '@werkbank/plugin-sdk';
@@ -132,6 +132,8 @@ export async function startGatewayEnv(options: GatewayEnvOptions = {}): Promise<
       plugins: candidates,
       pluginEnv: { ...process.env, ...pluginEnv },
       logDestination: { write: (line) => { logs.push(line); if (echo) process.stdout.write(line); } },
+      // the core's clock: keys expire for the gateway when the test travels past their expiresAt
+      overrides: [{ provide: CLOCK, useValue: t.clock }],
     });
     const url = await gateway.listen(0, '127.0.0.1');
     let closed: Promise<void> | undefined;

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
-import { ConfigError, MetricsService, probe, REDIS, uuidv7, WERKBANK_CONFIG, WerkbankConfig } from '@werkbank/kernel';
+import { CLOCK, Clock, ConfigError, MetricsService, probe, REDIS, uuidv7, WERKBANK_CONFIG, WerkbankConfig } from '@werkbank/kernel';
 import { EntitlementsService, UsageIngestion, type UsageEventInput } from '@werkbank/metering';
 import { PluginRegistry } from '@werkbank/plugin-host';
 import type { Entitlements } from '@werkbank/plugin-sdk';
@@ -82,6 +82,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, BeforeApplication
     private readonly ingestion: UsageIngestion,
     private readonly metricsService: MetricsService,
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(GATEWAY_READINESS_PROBES) private readonly probes: GatewayReadinessProbes = {},
     @Optional() @Inject(GATEWAY_USAGE_SINK) private readonly sink?: UsageSink,
   ) {}
@@ -159,6 +160,7 @@ export class GatewayRuntime implements OnApplicationBootstrap, BeforeApplication
       bodyLimitBytes: this.config.bodyLimitBytes,
       trustProxy: process.env.TRUST_PROXY === 'true',
       newRequestId: () => uuidv7(),
+      now: () => this.clock.now().getTime(),
     });
     emitter.start();
     await this.server.fastify.ready();

@@ -56,6 +56,8 @@ export interface GatewayServerDeps {
   bodyLimitBytes: number;
   trustProxy: boolean;
   newRequestId(): string;
+  /** the time keys expire against: the process's Clock (tests travel with it) */
+  now(): number;
 }
 
 /** Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1), plus the tenant's credentials. */
@@ -219,7 +221,7 @@ export class GatewayServer {
     }
     const verified = result.key;
     // a cached answer may outlive the key's expiry: an expired key is refused at its expiresAt, not up to a cache period later
-    const expired = !!verified.expiresAt && verified.expiresAt.getTime() <= Date.now();
+    const expired = !!verified.expiresAt && verified.expiresAt.getTime() <= this.deps.now();
     if (expired || (verified.instance && REMOVED_STATES.has(verified.instance.state))) {
       throw new Refusal(problem(401, 'auth.invalid_api_key', 'Unauthorized', 'The API key is unknown, expired or revoked.'), { 'www-authenticate': CHALLENGE });
     }
