@@ -2,7 +2,7 @@
 // connection (its real UsageIngestion's path) goes through a TCP proxy that the test cuts —
 // every connection dropped, new ones refused — while requests keep flowing. The API and the
 // usage query reach PostgreSQL directly, so they tell the truth about what metering holds.
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bearer, GatewayEnv, startGatewayEnv, StartedGateway, waitForUsage } from '../support/gateway-env';
@@ -113,10 +113,18 @@ describe('metering gateway: metering unreachable', () => {
       await waitFor('journal emptied', async () => (await env.journalSegments(dir)).length === 0);
       await second.close();
 
+      // what the copy holds: at least the n chat requests' 3 events each; a batch from before the cut
+      // whose answer came after the ingest timeout is journaled too (committed, so a duplicate later)
+      const copied = (await Promise.all(segments.map((seg) => readFile(join(copy, seg), 'utf8'))))
+        .flatMap((text) => text.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { events: unknown[] }).events.length))
+        .reduce((a, b) => a + b, 0);
+      expect(copied).toBeGreaterThanOrEqual(3 * n);
       const third = await partitionedGateway(copy);
       await waitFor('copy delivered', async () => (await env.journalSegments(copy)).length === 0);
       const metrics = await (await fetch(`${third.url}/metrics`)).text();
-      expect(metrics).toContain(`werkbank_gateway_usage_events_total{outcome="duplicate"} ${3 * n}`);
+      // every event of the copy is a duplicate: nothing is counted again
+      expect(metrics).toContain(`werkbank_gateway_usage_events_total{outcome="duplicate"} ${copied}`);
+      expect(metrics).toContain('werkbank_gateway_usage_events_total{outcome="accepted"} 0');
       expect(await env.usage(tenant.id)).toEqual({ 'metered.requests': String(1 + n), 'metered.tokens': String(5 * n) });
       await third.close();
     } finally {
