@@ -21,6 +21,10 @@ export function tenantSlug(id: string): string {
   return `t-${id.replace(/-/g, '').slice(-12)}`;
 }
 
+function summaryOf(tenant: Omit<TenantSummary, 'slug'>): TenantSummary {
+  return { id: tenant.id, name: tenant.name, status: tenant.status, slug: tenantSlug(tenant.id), timeZone: tenant.timeZone };
+}
+
 /**
  * The tenancy context's public read side for other contexts: visibility checks with the
  * same 404/403 rules as tenancy's own routes, tenant summaries and subtrees.
@@ -42,12 +46,12 @@ export class TenantDirectory {
   async requireAccess(tx: Tx, principal: TenancyPrincipal, tenantId: string, permission: Permission, options: { active?: boolean } = {}): Promise<TenantSummary> {
     const tenant = await this.access.requireRow(tx, principal, tenantId, permission);
     if (options.active) await this.access.requireActive(tx, tenant);
-    return { id: tenant.id, name: tenant.name, status: tenant.status, slug: tenantSlug(tenant.id), timeZone: tenant.timeZone };
+    return summaryOf(tenant);
   }
 
   async get(tx: Tx, tenantId: string): Promise<TenantSummary | null> {
     const tenant = await this.tenants.findById(tx, tenantId);
-    return tenant ? { id: tenant.id, name: tenant.name, status: tenant.status, slug: tenantSlug(tenant.id), timeZone: tenant.timeZone } : null;
+    return tenant ? summaryOf(tenant) : null;
   }
 
   /** The tenant and all tenants below it. */
@@ -66,7 +70,7 @@ export class TenantDirectory {
     const tenant = await this.access.requireRow(tx, principal, tenantId, permission);
     const above = principal.grants.some((g) => g.role !== null && roles.includes(g.role) && g.path !== tenant.path && isInSubtree(tenant.path, g.path));
     if (!above) throw Problems.forbidden('auth.forbidden', `Only ${roles.join(' or ')} above this tenant may do this.`);
-    return { id: tenant.id, name: tenant.name, status: tenant.status, slug: tenantSlug(tenant.id), timeZone: tenant.timeZone };
+    return summaryOf(tenant);
   }
 
   /**
@@ -106,7 +110,7 @@ export class TenantDirectory {
       [tenantId],
     );
     const t = rows[0];
-    return t ? { id: t.id, name: t.name, status: t.blocked ?? t.status, slug: tenantSlug(t.id), timeZone: t.time_zone } : null;
+    return t ? summaryOf({ id: t.id, name: t.name, status: t.blocked ?? t.status, timeZone: t.time_zone }) : null;
   }
 
   /** Whether the tenant and all its ancestors are active. */
