@@ -1,6 +1,7 @@
 // How the metering gateway spreads requests over a plugin's upstream nodes (least outstanding
 // requests), steps around failing ones (passive health), and reports itself (health, metrics).
 import { bearer, GatewayEnv, startGatewayEnv } from '../support/gateway-env';
+import { waitFor } from '../support/wait-for';
 
 describe('metering gateway: upstream nodes, health and metrics', () => {
   let env: GatewayEnv;
@@ -49,7 +50,11 @@ describe('metering gateway: upstream nodes, health and metrics', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ok', checks: { postgres: 'up', redis: 'up', usageJournal: 'empty' } });
     await tags();
-    const metrics = await (await fetch(`${env.url}/metrics`)).text();
+    // the usage counter shows once metering has answered for a batch (batches go every GATEWAY_USAGE_FLUSH_MS)
+    const metrics = await waitFor('usage delivered', async () => {
+      const text = await (await fetch(`${env.url}/metrics`)).text();
+      return text.includes('werkbank_gateway_usage_events_total{outcome="accepted"}') && text;
+    });
     expect(metrics).toContain('werkbank_gateway_request_duration_seconds_count{plugin="metered",route="/api/tags",status="200"}');
     expect(metrics).toMatch(/werkbank_gateway_upstream_up\{plugin="metered",upstream="http:\/\/127\.0\.0\.1:\d+"\} 1/);
     expect(metrics).toContain('werkbank_gateway_usage_events_total{outcome="accepted"}');
