@@ -87,18 +87,20 @@ function usageRollupRebuild() {
 }
 
 /** The statements the endpoint runs for one tenant (captured from metering's compiled repository). */
-function capturedStatements(meters, tenantId) {
+async function capturedStatements(meters, tenantId) {
   const require = createRequire(import.meta.url);
   require('reflect-metadata');
   const { UsageQueryRepository } = require(path.join(ROOT, 'core/metering/dist/infrastructure/persistence/usage-query.repository.js'));
   const { monthOf } = require(path.join(ROOT, 'core/metering/dist/domain/periods.js'));
   const captured = [];
-  const tx = { connection: { driver: { master: { query: async ({ text, values }) => (captured.push({ text, values }), { rows: [] }) } } } };
+  // a transaction as the repository sees one: its statements go to the transaction's connection
+  const connection = { query: async ({ text, values }) => (captured.push({ text, values }), { rows: [] }) };
+  const tx = { queryRunner: { isReleased: false, connect: async () => connection } };
   const now = new Date();
   const { from, to } = monthOf(now, TIME_ZONE);
   const scope = { tenantIds: [tenantId], from, to, until: new Date(Math.min(to.getTime(), now.getTime())), timeZone: TIME_ZONE, groupBy: { kind: 'meter' } };
   const specs = meters.map((m) => ({ key: m.key, aggregation: m.aggregation, valueProperty: null, dimensions: m.dimensions }));
-  void new UsageQueryRepository().usage(tx, scope, specs);
+  await new UsageQueryRepository().usage(tx, scope, specs);
   return { statements: captured, from, to };
 }
 
@@ -162,13 +164,16 @@ export async function runUsageQuery(options) {
     const requestsApi = answer.items.find((i) => i.meter === 'llm.requests')?.value;
     if (requestsApi !== direct.find((r) => r.meter === 'llm.requests')?.c) problems.push(`llm.requests count differs: API ${requestsApi}`);
 
-    // the plan of the main statement, as evidence
-    const { statements } = capturedStatements(meters, tenants[1]);
+    // the plan of the main statement, as evidence: the generic plan the API's reader runs
+    // (preparedQuery with plan 'generic': the session plans it once for any parameters)
+    const { statements } = await capturedStatements(meters, tenants[1]);
     const plans = [];
+    await db.query('SET plan_cache_mode = force_generic_plan');
     for (const s of statements) {
       const plan = (await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${s.text}`, s.values)).rows.map((r) => r['QUERY PLAN']).join('\n');
       plans.push(plan);
     }
+    await db.query('RESET plan_cache_mode');
 
     const perTarget = Math.max(10, Math.round(options.requests / 10));
     const targets = [

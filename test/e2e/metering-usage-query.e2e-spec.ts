@@ -127,6 +127,30 @@ describe('usage queries', () => {
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: 'tenant.not_found' });
   });
 
+  it('asked again, answers in the tenant\'s time zone of now, and only while the caller may read it', async () => {
+    // The handler remembers each caller's last zone per tenant and runs the usage statement at the
+    // same time as the access check: the check and the zone it reads decide, never the remembered one.
+    const moving = (await t.createTenant({ timeZone: 'Europe/Berlin' })).id;
+    // 03:00 on Oct 27 in Berlin (CET), 22:00 on Oct 26 in New York (EDT)
+    expect((await ingest(t, admin, [{ tenantId: moving, meter: 'q.calls', quantity: '1', timestamp: '2026-10-27T02:00:00Z', idempotencyKey: key() }])).accepted).toBe(1);
+    const member = await userWithRole(t, admin, moving, 'billing_viewer', `zone-${randomUUID()}@example.test`);
+    const ask = (query: Record<string, string> = {}) => t.http.get(`/v1/tenants/${moving}/usage`).query(query).set(t.auth(member.accessToken));
+    const days = async () => (await ask({ groupBy: 'day' }).expect(200)).body.items.map((i: { group: string }) => i.group);
+    const month = async () => { const body = (await ask().expect(200)).body; return [body.from, body.to]; };
+
+    expect(await month()).toEqual(['2026-09-30T22:00:00.000Z', '2026-10-31T23:00:00.000Z']);
+    expect(await days()).toEqual(['2026-10-27']);
+    await t.http.patch(`/v1/tenants/${moving}`).set(t.auth(admin)).send({ timeZone: 'America/New_York' }).expect(200);
+    expect(await month()).toEqual(['2026-10-01T04:00:00.000Z', '2026-11-01T04:00:00.000Z']);
+    expect(await days()).toEqual(['2026-10-26']);
+
+    const members = (await t.http.get(`/v1/tenants/${moving}/memberships`).set(t.auth(admin)).expect(200)).body.items as Array<{ membership: { id: string; userId: string } }>;
+    const membership = members.find((m) => m.membership.userId === member.userId)!.membership.id;
+    await t.http.delete(`/v1/memberships/${membership}`).set(t.auth(admin)).expect(204);
+    const refused = await ask();
+    expect({ status: refused.status, code: refused.body.code, items: refused.body.items }).toEqual({ status: 404, code: 'tenant.not_found', items: undefined });
+  });
+
   test.each<[string, string, Record<string, string>]>([
     ['from without to', 'to', { from: '2026-10-01' }],
     ['to before from', 'to', { from: '2026-10-05', to: '2026-10-01' }],

@@ -49,7 +49,9 @@ function gaugeEvents(meters: string, s: { tenants: string }, from: string, to: s
 const names = new Map<string, string>();
 /**
  * The statements are few (one per aggregation and kind of grouping; meters, tenants and range are
- * parameters) and run often: each is prepared once per connection, so it is not planned per request.
+ * parameters) and run often: each is prepared once per connection and planned once, generically
+ * (the same indexes serve every tenant and range; planning one custom plan of the whole statement
+ * cost more than running it: docs/performance.md, usage-query).
  */
 function run(tx: Tx, sql: string, values: unknown[]): Promise<RawUsageRow[]> {
   let name = names.get(sql);
@@ -57,7 +59,7 @@ function run(tx: Tx, sql: string, values: unknown[]): Promise<RawUsageRow[]> {
     name = `usage_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
     names.set(sql, name);
   }
-  return preparedQuery<RawUsageRow>(tx, name, sql, values);
+  return preparedQuery<RawUsageRow>(tx, name, sql, values, { plan: 'generic' });
 }
 
 /** The aggregations, in SQL over usage_events; voided events are left out everywhere. */
