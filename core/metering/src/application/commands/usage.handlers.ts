@@ -67,8 +67,8 @@ export class VoidUsageHandler implements ICommandHandler<VoidUsageCommand> {
 }
 
 /**
- * The time zone each caller last saw for each tenant it asked about (bounded; the oldest entries
- * go first). It lets GetTenantUsageHandler run the access check and the usage statement at the same
+ * The time zone each caller last saw for each tenant it asked about (bounded; the pairs asked
+ * about longest ago go first). It lets GetTenantUsageHandler run the access check and the usage statement at the same
  * time instead of one after the other; see there.
  */
 export class RememberedZones {
@@ -83,9 +83,9 @@ export class RememberedZones {
     return this.zones.get(RememberedZones.key(principal, tenantId));
   }
 
+  /** After each access check: the pair becomes the newest (a Map keeps insertion order). */
   remember(principal: TenancyPrincipal, tenantId: string, timeZone: string): void {
     const key = RememberedZones.key(principal, tenantId);
-    if (this.zones.get(key) === timeZone) return;
     this.zones.delete(key);
     if (this.zones.size >= this.capacity) this.zones.delete(this.zones.keys().next().value!);
     this.zones.set(key, timeZone);
@@ -126,7 +126,7 @@ export class GetTenantUsageHandler implements IQueryHandler<GetTenantUsageQuery>
     access.catch(() => undefined); // awaited below; its error is thrown there
     const remembered = params.subtree ? undefined : this.zones.get(principal, tenantId);
     const early = remembered === undefined ? null : await this.question(params, remembered);
-    if (early && !(early instanceof Array)) {
+    if (early && !Array.isArray(early)) {
       const items = this.usage.usage({ tenantIds: [tenantId], from: early.from, to: early.to, meters: early.meters, groupBy: early.groupBy, timeZone: remembered! }, reader);
       items.catch(() => undefined); // when the check fails, only its error counts
       const tenant = await access;
@@ -136,7 +136,7 @@ export class GetTenantUsageHandler implements IQueryHandler<GetTenantUsageQuery>
     const tenant = await access;
     this.zones.remember(principal, tenantId, tenant.timeZone);
     const asked = await this.question(params, tenant.timeZone);
-    if (asked instanceof Array) throw Problems.validation(asked);
+    if (Array.isArray(asked)) throw Problems.validation(asked);
     const tenantIds = params.subtree ? await this.tenants.subtreeIds(reader, tenant.id) : [tenant.id];
     const items = await this.usage.usage({ tenantIds, from: asked.from, to: asked.to, meters: asked.meters, groupBy: asked.groupBy, timeZone: tenant.timeZone }, reader);
     return { items, from: asked.from.toISOString(), to: asked.to.toISOString() };
