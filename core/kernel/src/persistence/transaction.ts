@@ -56,7 +56,8 @@ function genericPoolOf(master: PgPool): PgPool {
   let pool = genericPools.get(master);
   if (pool) return pool;
   const options = master.options;
-  const max = typeof options.max === 'number' ? Math.max(2, Math.ceil(options.max / 2)) : 5;
+  // a quarter of the main pool (5 of 20): only the few statements meant for it run here
+  const max = typeof options.max === 'number' ? Math.max(2, Math.ceil(options.max / 4)) : 5;
   const PoolClass = master.constructor as new (options: Record<string, unknown>) => PgPool;
   pool = new PoolClass({
     ...options, max,
