@@ -4,7 +4,7 @@ import { actorOf, AuditWriter, CLOCK, Clock, FieldError, OutboxWriter, Problems,
 import { TenancyPrincipal, TenantDirectory } from '@werkbank/tenancy';
 import { monthOf, startOfLocalDate } from '../../domain/periods';
 import { parseTimestamp } from '../../domain/timestamp';
-import { GroupBy, parseGroupBy } from '../../domain/usage-query';
+import { GroupBy, parseGroupBy, UsageItem } from '../../domain/usage-query';
 import { UsageEventRepository } from '../../infrastructure/persistence/usage-event.repository';
 import { InvoicedPeriods } from '../invoiced-periods';
 import { MeterCatalog } from '../meter-catalog';
@@ -68,8 +68,8 @@ export class VoidUsageHandler implements ICommandHandler<VoidUsageCommand> {
 
 /**
  * The time zone each caller last saw for each tenant it asked about (bounded; the pairs asked
- * about longest ago go first). It lets GetTenantUsageHandler run the access check and the usage statement at the same
- * time instead of one after the other; see there.
+ * about longest ago go first). It lets GetTenantUsageHandler run the access check and the usage
+ * statement at the same time instead of one after the other; see there.
  */
 export class RememberedZones {
   private readonly zones = new Map<string, string>();
@@ -122,24 +122,24 @@ export class GetTenantUsageHandler implements IQueryHandler<GetTenantUsageQuery>
    */
   async execute({ principal, tenantId, params }: GetTenantUsageQuery) {
     const reader = this.tx.reader();
+    const ask = (tenantIds: string[], q: UsageQuestion, timeZone: string) =>
+      this.usage.usage({ tenantIds, from: q.from, to: q.to, meters: q.meters, groupBy: q.groupBy, timeZone }, reader);
+    const answer = (items: UsageItem[], q: UsageQuestion) => ({ items, from: q.from.toISOString(), to: q.to.toISOString() });
+
     const access = this.tenants.requireAccess(reader, principal, tenantId, 'usage:read');
     access.catch(() => undefined); // awaited below; its error is thrown there
     const remembered = params.subtree ? undefined : this.zones.get(principal, tenantId);
-    const early = remembered === undefined ? null : await this.question(params, remembered);
-    if (early && !Array.isArray(early)) {
-      const items = this.usage.usage({ tenantIds: [tenantId], from: early.from, to: early.to, meters: early.meters, groupBy: early.groupBy, timeZone: remembered! }, reader);
-      items.catch(() => undefined); // when the check fails, only its error counts
-      const tenant = await access;
-      this.zones.remember(principal, tenantId, tenant.timeZone);
-      if (tenant.timeZone === remembered) return { items: await items, from: early.from.toISOString(), to: early.to.toISOString() };
-    }
+    const guess = remembered === undefined ? null : await this.question(params, remembered);
+    const early = guess && !Array.isArray(guess) ? { question: guess, items: ask([tenantId], guess, remembered!) } : null;
+    early?.items.catch(() => undefined); // when the check fails, only its error counts
     const tenant = await access;
     this.zones.remember(principal, tenantId, tenant.timeZone);
+    if (early && tenant.timeZone === remembered) return answer(await early.items, early.question);
+
     const asked = await this.question(params, tenant.timeZone);
     if (Array.isArray(asked)) throw Problems.validation(asked);
     const tenantIds = params.subtree ? await this.tenants.subtreeIds(reader, tenant.id) : [tenant.id];
-    const items = await this.usage.usage({ tenantIds, from: asked.from, to: asked.to, meters: asked.meters, groupBy: asked.groupBy, timeZone: tenant.timeZone }, reader);
-    return { items, from: asked.from.toISOString(), to: asked.to.toISOString() };
+    return answer(await ask(tenantIds, asked, tenant.timeZone), asked);
   }
 
   /** The range, grouping and meters asked for, in the tenant's time zone; or what is wrong with them. */
