@@ -12,7 +12,7 @@ export { ENTITLEMENT_QUOTAS, entitlementQuotas } from './application/entitlement
 export type { EntitlementQuota, EntitlementQuotaSink } from './application/entitlement-quotas';
 export { FINAL_USAGE_COLLECTION } from './application/final-usage';
 export type { EndedInstance, FinalUsageCollection } from './application/final-usage';
-export type { ActiveInstance } from './application/active-instances';
+export type { ActiveInstance, InstanceAtService } from './application/active-instances';
 import { PROVISIONING_ENTITIES } from './infrastructure/persistence/service-instance.entity';
 import { ProvisioningInit1763900000200 } from './infrastructure/persistence/migrations/1763900000200-provisioning-init';
 import { ServiceGatewayKeys1763900000500 } from './infrastructure/persistence/migrations/1763900000500-service-gateway-keys';

@@ -3,17 +3,22 @@ import { TransactionRunner } from '@werkbank/kernel';
 import type { ServiceMode } from '@werkbank/plugin-sdk';
 import { ServiceInstanceRepository } from '../infrastructure/persistence/service-instance.repository';
 
-/** A service instance that exists at its service, as other contexts (metering's collection) see it. */
-export interface ActiveInstance {
+/** A service instance as other contexts (metering's collection) see it: what it is and where it lives. */
+export interface InstanceAtService {
   instanceId: string;
   tenantId: string;
   pluginId: string;
   mode: ServiceMode;
+  /** '' when provisioning never completed: nothing existed at the service */
   externalId: string;
   metadata: Record<string, unknown>;
-  state: 'active' | 'suspending' | 'suspended' | 'resuming';
   /** when the instance was requested: nothing was used before */
   createdAt: Date;
+}
+
+/** A service instance that exists at its service. */
+export interface ActiveInstance extends InstanceAtService {
+  state: 'active' | 'suspending' | 'suspended' | 'resuming';
 }
 
 /**

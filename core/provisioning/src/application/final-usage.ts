@@ -1,6 +1,6 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { ServiceMode } from '@werkbank/plugin-sdk';
+import type { InstanceAtService } from './active-instances';
 
 /**
  * Where an ending instance's last usage is collected: provided by metering (which owns collection
@@ -9,16 +9,7 @@ import type { ServiceMode } from '@werkbank/plugin-sdk';
 export const FINAL_USAGE_COLLECTION = Symbol('FINAL_USAGE_COLLECTION');
 
 /** An instance whose tenant lost access to it, as metering's final collection sees it. */
-export interface EndedInstance {
-  instanceId: string;
-  tenantId: string;
-  pluginId: string;
-  mode: ServiceMode;
-  /** '' when provisioning never completed: nothing existed at the service */
-  externalId: string;
-  metadata: Record<string, unknown>;
-  /** when the instance was requested */
-  createdAt: Date;
+export interface EndedInstance extends InstanceAtService {
   /** when access ended: the instance's first move to `deprovisioning` (or to `failed`), when the gateway started refusing its key */
   endedAt: Date;
 }

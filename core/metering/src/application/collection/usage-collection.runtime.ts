@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { CLOCK, Clock, TransactionRunner, Tx } from '@werkbank/kernel';
 import { LoadedPlugin, PluginRegistry } from '@werkbank/plugin-host';
 import { InstanceRef, PermanentError, RetryableError, UsageRecord } from '@werkbank/plugin-sdk';
-import { ActiveInstance, ActiveInstances, EndedInstance, FinalUsageCollection } from '@werkbank/provisioning';
+import { ActiveInstance, ActiveInstances, EndedInstance, FinalUsageCollection, InstanceAtService } from '@werkbank/provisioning';
 import { TenantDirectory, tenantSlug } from '@werkbank/tenancy';
 import { createHash } from 'node:crypto';
 import { DEDUP_WINDOW_MS, MAX_IDEMPOTENCY_KEY_LENGTH, USAGE_REJECTIONS, UsageEventInput } from '../../domain/usage-event';
@@ -203,7 +203,7 @@ export class UsageCollectionRuntime implements OnApplicationBootstrap, OnApplica
     }
   }
 
-  private async refOf(instance: ActiveInstance | EndedInstance): Promise<InstanceRef> {
+  private async refOf(instance: InstanceAtService): Promise<InstanceRef> {
     const tenant = await this.tenants.get(this.tx.reader(), instance.tenantId);
     return {
       instanceId: instance.instanceId, tenant: { id: instance.tenantId, name: tenant?.name ?? '', slug: tenantSlug(instance.tenantId) },
@@ -212,7 +212,7 @@ export class UsageCollectionRuntime implements OnApplicationBootstrap, OnApplica
   }
 
   /** Runs the collector over the window and records its usage (committed in batches). */
-  private async collectWindow(plugin: LoadedPlugin, instance: ActiveInstance | EndedInstance, ref: InstanceRef, window: { from: Date; to: Date }, outcome: InstanceCollection): Promise<void> {
+  private async collectWindow(plugin: LoadedPlugin, instance: InstanceAtService, ref: InstanceRef, window: { from: Date; to: Date }, outcome: InstanceCollection): Promise<void> {
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(COLLECT_TIMEOUT_MS)]);
     const ctx = this.plugins.context(plugin.id, signal);
     const own = new Set(plugin.manifest.meters.map((m) => m.key));
